@@ -1,0 +1,58 @@
+// cuda_common.cuh -- helpers shared by CALICO's CUDA kernels.
+#pragma once
+
+#include <cuda_runtime.h>
+#include <cuda_bf16.h>
+#include <cuda_fp16.h>
+
+#include <string>
+
+#include "common.h"
+
+namespace calico {
+
+template <typename T> struct CudaElem;
+template <> struct CudaElem<float> {
+    __device__ static inline float load(const float* p) { return *p; }
+    __device__ static inline void store(float* p, float v) { *p = v; }
+};
+template <> struct CudaElem<__nv_bfloat16> {
+    __device__ static inline float load(const __nv_bfloat16* p) { return __bfloat162float(*p); }
+    __device__ static inline void store(__nv_bfloat16* p, float v) { *p = __float2bfloat16(v); }
+};
+template <> struct CudaElem<__half> {
+    __device__ static inline float load(const __half* p) { return __half2float(*p); }
+    __device__ static inline void store(__half* p, float v) { *p = __float2half(v); }
+};
+
+/** Returns CALICO_OK or records the CUDA error of the last launch. */
+inline int check_launch(const char* what) {
+    cudaError_t e = cudaGetLastError();
+    if (e != cudaSuccess)
+        return set_error(CALICO_ERR_CUDA, std::string(what) + ": " + cudaGetErrorName(e) + " " + cudaGetErrorString(e));
+    return CALICO_OK;
+}
+
+__device__ inline float warp_sum(float v) {
+    for (int o = 16; o > 0; o >>= 1) v += __shfl_xor_sync(0xffffffffu, v, o);
+    return v;
+}
+
+/** Sum over a block (blockDim.x a multiple of 32, at most 1024); every thread gets the result. */
+__device__ inline float block_sum(float v, float* shared32) {
+    const int lane = threadIdx.x & 31, wid = threadIdx.x >> 5;
+    v = warp_sum(v);
+    __syncthreads();
+    if (lane == 0) shared32[wid] = v;
+    __syncthreads();
+    const int nw = (blockDim.x + 31) >> 5;
+    float t = (threadIdx.x < nw) ? shared32[threadIdx.x] : 0.f;
+    if (wid == 0) {
+        t = warp_sum(t);
+        if (lane == 0) shared32[0] = t;
+    }
+    __syncthreads();
+    return shared32[0];
+}
+
+}  // namespace calico

@@ -1,0 +1,50 @@
+// layer_norm.cu -- fused LayerNorm over the last dimension: one block per row, fp32 statistics.
+#include "cuda_common.cuh"
+
+namespace calico {
+
+template <typename T>
+__global__ void layer_norm_kernel(const T* __restrict__ x, T* __restrict__ y, const T* __restrict__ w,
+                                  const T* __restrict__ b, int64_t cols, int64_t xs, int64_t ys, float eps) {
+    __shared__ float red[32];
+    const int64_t r = blockIdx.x;
+    const T* xr = x + r * xs;
+    T* yr = y + r * ys;
+    float s = 0.f;
+    for (int64_t i = threadIdx.x; i < cols; i += blockDim.x) s += CudaElem<T>::load(xr + i);
+    const float mean = block_sum(s, red) / static_cast<float>(cols);
+    float q = 0.f;
+    for (int64_t i = threadIdx.x; i < cols; i += blockDim.x) {
+        const float d = CudaElem<T>::load(xr + i) - mean;
+        q += d * d;
+    }
+    const float rstd = rsqrtf(block_sum(q, red) / static_cast<float>(cols) + eps);
+    for (int64_t i = threadIdx.x; i < cols; i += blockDim.x) {
+        float v = (CudaElem<T>::load(xr + i) - mean) * rstd * CudaElem<T>::load(w + i);
+        if (b) v += CudaElem<T>::load(b + i);
+        CudaElem<T>::store(yr + i, v);
+    }
+}
+
+template <typename T>
+static int launch(int64_t x, int64_t y, int64_t w, int64_t b, int64_t rows, int64_t cols, int64_t xs,
+                  int64_t ys, float eps, int64_t stream) {
+    if (rows == 0) return CALICO_OK;
+    int threads = cols >= 1024 ? 1024 : (cols >= 256 ? 256 : 128);
+    layer_norm_kernel<T><<<static_cast<unsigned>(rows), threads, 0, reinterpret_cast<cudaStream_t>(stream)>>>(
+        reinterpret_cast<const T*>(x), reinterpret_cast<T*>(y), reinterpret_cast<const T*>(w),
+        reinterpret_cast<const T*>(b), cols, xs, ys, eps);
+    return check_launch("layer_norm_kernel");
+}
+
+int layer_norm_cuda(int dtype, int64_t x, int64_t y, int64_t w, int64_t b, int64_t rows, int64_t cols,
+                    int64_t xs, int64_t ys, float eps, int64_t stream) {
+    switch (dtype) {
+        case CALICO_F32: return launch<float>(x, y, w, b, rows, cols, xs, ys, eps, stream);
+        case CALICO_BF16: return launch<__nv_bfloat16>(x, y, w, b, rows, cols, xs, ys, eps, stream);
+        case CALICO_F16: return launch<__half>(x, y, w, b, rows, cols, xs, ys, eps, stream);
+        default: return set_error(CALICO_ERR_UNSUPPORTED, "layer_norm_cuda: unsupported dtype");
+    }
+}
+
+}  // namespace calico
