@@ -77,7 +77,7 @@ class RleTest {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Rle.fromCompressedString("5{", 4, 5));
         assertTrue(e.getMessage().contains("outside"), e.getMessage());
         assertThrows(IllegalArgumentException.class, () -> Rle.fromCompressedString("5P", 4, 5)); // ends inside a value
-        assertThrows(IllegalArgumentException.class, () -> Rle.fromCompressedString("5?", 4, 5)); // negative run
+        assertThrows(IllegalArgumentException.class, () -> Rle.fromCompressedString("5@", 4, 5)); // negative run
         IllegalArgumentException big = assertThrows(IllegalArgumentException.class, () -> new Rle(2, 2, new long[] {3, 3}));
         assertTrue(big.getMessage().contains("Invalid RLE"), big.getMessage());
     }
