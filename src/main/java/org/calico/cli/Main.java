@@ -17,6 +17,8 @@ public final class Main implements Runnable {
         cl.addSubcommand("parity", new ParityCommand());
         cl.addSubcommand("info", new InfoCommand());
         cl.addSubcommand("coco-eval", new CocoEvalCommand());
+        cl.addSubcommand("synth", new SynthCommand());
+        cl.addSubcommand("eval", new EvalCommand());
         cl.setExecutionExceptionHandler((ex, cmd, parse) -> {
             // bad input -> one clear line and exit code 2; a stack trace only with CALICO_DEBUG=1
             cmd.getErr().println("error: " + ex.getMessage());
