@@ -55,6 +55,12 @@ public final class EvalCommand implements Callable<Integer> {
     @Option(names = "--text-model", defaultValue = "minilm", description = "Recall/SS text model: minilm (all-MiniLM-L6-v2, bundled) (default: ${DEFAULT-VALUE})")
     String textModel;
 
+    @Option(names = "--recall-iou", defaultValue = "0.5", description = "Recall's IoU threshold (default: ${DEFAULT-VALUE})")
+    double recallIou;
+
+    @Option(names = "--recall-text", defaultValue = "0.5", description = "Recall's text-similarity threshold (default: ${DEFAULT-VALUE})")
+    double recallText;
+
     @Option(names = "--freq", description = "object-part frequencies for the low-tail plot: a dataset directory (its train split) or a samples .jsonl "
             + "(default: <data>/train when --data is a directory with a train split, else the evaluated samples)")
     Path freq;
@@ -73,7 +79,8 @@ public final class EvalCommand implements Callable<Integer> {
                 .withApUseScores(choice(apScores, "--ap-scores", "ones", "predicted").equals("PREDICTED"))
                 .withUnmatchedText(EvalOptions.UnmatchedText.valueOf(choice(unmatched, "--unmatched-text", "zero", "exclude")))
                 .withMissing(EvalOptions.Missing.valueOf(choice(missing, "--missing", "empty", "error")))
-                .withLowTailBins(bins);
+                .withLowTailBins(bins)
+                .withRecallThresholds(recallIou, recallText);
         DatasetDir.Loaded d = DatasetDir.load(data, split);
         List<Prediction> preds = Jsonl.readPredictions(pred);
         Map<String, Integer> f = null;

@@ -160,4 +160,48 @@ class MixedPartsEvaluatorTest {
         assertTrue(Files.readString(dir.resolve("eval/metrics.md")).contains("| **overall** | 9 | 100.00 | 100.00 | 100.00 | 100.00 | 100.00 |"));
         assertTrue(Files.size(dir.resolve("eval/low-tail.png")) > 1000);
     }
+
+    /**
+     * A common-parts sample: image 1 has "the seat" = top half and "the legs" = bottom half, image 2 "the seat" = left
+     * half and "the legs" = right half (50 px each on 10x10).
+     */
+    static Sample halves() {
+        return sample("h", Task.COMMON_PARTS, List.of(gt("the seat", 0, rect(0, 5, 0, 10)), gt("the seat", 1, rect(0, 10, 0, 5)),
+                gt("the legs", 0, rect(5, 10, 0, 10)), gt("the legs", 1, rect(0, 10, 5, 10))));
+    }
+
+    @Test
+    void shuffledMasks() {
+        Sample h = halves();
+        // masks rotated by one segment: every predicted mask is a half that crosses its GT half -> IoU 25/75 = 1/3
+        List<PredictedSegment> ps = new ArrayList<>();
+        for (int i = 0; i < 4; i++) ps.add(pd(h.segments().get(i).phrase(), h.segments().get(i).image(), h.segments().get((i + 1) % 4).mask()));
+        EvalResult r = new MixedPartsEvaluator(EvalOptions.defaults(), TEXT).evaluate(List.of(h), List.of(new Prediction("h", "", ps)), null, null);
+        assertEquals(100.0 / 3, r.overall().miou(), 1e-9); // both units: greedy pairs of IoU 1/3
+        assertEquals(0, r.overall().recall(), 1e-9); // max IoU 1/3 < 0.5 stops at once
+        assertEquals(0, r.overall().ap50(), 1e-9); // no detection reaches IoU 0.5
+        assertEquals(100, r.overall().semanticSimilarity(), 1e-4); // greedy pairs (first in row-major order) keep the phrases aligned
+        assertEquals(100, r.overall().semanticIou(), 1e-9);
+    }
+
+    @Test
+    void shuffledPhrases() {
+        Sample h = halves();
+        // phrases rotated by one segment, masks exact: image 1 keeps seat/legs, image 2 gets legs/seat
+        List<PredictedSegment> ps = new ArrayList<>();
+        for (int i = 0; i < 4; i++) ps.add(pd(h.segments().get((i + 1) % 4).phrase(), h.segments().get(i).image(), h.segments().get(i).mask()));
+        // MiniLM finds "the legs" and "the seat" similar enough (0.5973 > 0.5) for Recall's text test: the shared
+        // article lifts the cosine, so swapped part names still count as true positives
+        double c = TEXT.similarity("the legs", "the seat");
+        assertEquals(0.5973, c, 1e-3);
+        EvalResult r = new MixedPartsEvaluator(EvalOptions.defaults(), TEXT).evaluate(List.of(h), List.of(new Prediction("h", "", ps)), null, null);
+        assertEquals(100, r.overall().miou(), 1e-9); // masks are exact
+        assertEquals(100, r.overall().ap50(), 1e-9);
+        assertEquals(100, r.overall().recall(), 1e-9); // IoU 1 and cos 0.597 >= 0.5 for every pair
+        EvalResult strict = new MixedPartsEvaluator(EvalOptions.defaults().withRecallThresholds(0.5, 0.6), TEXT)
+                .evaluate(List.of(h), List.of(new Prediction("h", "", ps)), null, null);
+        assertEquals(50, strict.overall().recall(), 1e-9); // text threshold 0.6: image 2 stops at its first pair
+        assertEquals(100 * (1 + 1 + c + c) / 4, r.overall().semanticSimilarity(), 1e-4);
+        assertEquals(100 * (1 + 1 + 1 / 3.0 + 1 / 3.0) / 4, r.overall().semanticIou(), 1e-9); // {the, legs} vs {the, seat}
+    }
 }
