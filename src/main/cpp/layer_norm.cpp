@@ -17,10 +17,13 @@ namespace {
 
 CALICO_SIMD_CLONES
 void ln_row_f32(const float* x, float* y, const float* w, const float* b, int64_t n, float eps) {
+    // `omp simd reduction` lets the compiler vectorise the sums (reassociation) without -ffast-math
     float sum = 0.f;
+#pragma omp simd reduction(+ : sum)
     for (int64_t i = 0; i < n; i++) sum += x[i];
     const float mean = sum / static_cast<float>(n);
     float sq = 0.f;
+#pragma omp simd reduction(+ : sq)
     for (int64_t i = 0; i < n; i++) {
         const float d = x[i] - mean;
         sq += d * d;
@@ -38,9 +41,11 @@ void ln_row_half(const uint16_t* x, uint16_t* y, const uint16_t* w, const uint16
                  float eps, float* scratch) {
     for (int64_t i = 0; i < n; i++) scratch[i] = LOAD(x[i]);
     float sum = 0.f;
+#pragma omp simd reduction(+ : sum)
     for (int64_t i = 0; i < n; i++) sum += scratch[i];
     const float mean = sum / static_cast<float>(n);
     float sq = 0.f;
+#pragma omp simd reduction(+ : sq)
     for (int64_t i = 0; i < n; i++) {
         const float d = scratch[i] - mean;
         sq += d * d;
@@ -50,6 +55,28 @@ void ln_row_half(const uint16_t* x, uint16_t* y, const uint16_t* w, const uint16
         float v = (scratch[i] - mean) * rstd * LOAD(w[i]);
         if (b) v += LOAD(b[i]);
         y[i] = STORE(v);
+    }
+}
+
+CALICO_SIMD_CLONES
+void ln_row_bf16(const uint16_t* x, uint16_t* y, const uint16_t* w, const uint16_t* b, int64_t n, float eps,
+                 float* scratch) {
+    for (int64_t i = 0; i < n; i++) scratch[i] = bf16_to_f32(x[i]);
+    float sum = 0.f;
+#pragma omp simd reduction(+ : sum)
+    for (int64_t i = 0; i < n; i++) sum += scratch[i];
+    const float mean = sum / static_cast<float>(n);
+    float sq = 0.f;
+#pragma omp simd reduction(+ : sq)
+    for (int64_t i = 0; i < n; i++) {
+        const float d = scratch[i] - mean;
+        sq += d * d;
+    }
+    const float rstd = 1.f / std::sqrt(sq / static_cast<float>(n) + eps);
+    for (int64_t i = 0; i < n; i++) {
+        float v = (scratch[i] - mean) * rstd * bf16_to_f32(w[i]);
+        if (b) v += bf16_to_f32(b[i]);
+        y[i] = f32_to_bf16(v);
     }
 }
 
@@ -83,7 +110,7 @@ int layer_norm_cpu(int dtype, int64_t x, int64_t y, int64_t w, int64_t b, int64_
 #pragma omp for schedule(static)
             for (int64_t r = 0; r < rows; r++) {
                 if (dtype == CALICO_BF16)
-                    ln_row_half<bf16_load, bf16_store>(X + r * xs, Y + r * ys, W, B, cols, eps, scratch);
+                    ln_row_bf16(X + r * xs, Y + r * ys, W, B, cols, eps, scratch);
                 else
                     ln_row_half<f16_load, f16_store>(X + r * xs, Y + r * ys, W, B, cols, eps, scratch);
             }

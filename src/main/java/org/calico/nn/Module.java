@@ -201,7 +201,11 @@ public abstract class Module implements AutoCloseable {
             String key = e.getKey();
             KeyMapping.Resolution r = mapping.resolve(key);
             List<String> absent = new ArrayList<>();
-            for (String s : r.sourceKeys()) if (s != null && !available.contains(s)) absent.add(s);
+            for (String s : r.sourceKeys()) {
+                if (s == null) continue;
+                if (available.contains(s)) consumed.add(s); // referenced, even if this parameter fails below
+                else absent.add(s);
+            }
             if (!absent.isEmpty()) {
                 if (mapping.isOptional(key)) defaulted.add(key);
                 else missing.add(key + (absent.equals(List.of(key)) ? "" : " (looked for " + String.join(", ", absent) + ")"));
@@ -216,7 +220,6 @@ public abstract class Module implements AutoCloseable {
                 continue;
             }
             plan.put(key, r);
-            for (String s : r.sourceKeys()) if (s != null) consumed.add(s);
         }
         for (String s : available) {
             if (consumed.contains(s)) continue;

@@ -184,6 +184,9 @@ public final class T {
 
     public static float item(Tensor t) { return t.item_float(); }
 
+    /** Sets {@code p.grad = g} (a copy), as PyTorch's {@code p.grad = g.clone()}. */
+    public static void setGrad(Tensor p, Tensor g) { p.mutable_grad().put(g.detach().clone()); }
+
     /** Address of the first element (for native kernels). */
     public static long address(Tensor t) { return t.data_ptr().address(); }
 
