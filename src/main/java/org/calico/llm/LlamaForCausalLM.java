@@ -86,7 +86,9 @@ public final class LlamaForCausalLM extends Module {
     }
 
     /** Token embeddings: ids I64 [B, L] -> [B, L, D] (no scaling), the start of an {@code inputs_embeds} sequence. */
-    public Tensor embed(Tensor ids) { return model.embed(ids); }
+    public Tensor embed(Tensor ids) {
+        return model.embed(ids.is_cuda() == device().cuda() ? ids : T.to(ids, device(), DType.I64));
+    }
 
     /** One forward pass; see {@link LlamaInputs} for the arguments and {@link LlamaOutput} for the shapes. */
     public LlamaOutput forward(LlamaInputs in) {
