@@ -46,6 +46,14 @@ public final class KvCache implements AutoCloseable {
         realCount = new long[batch];
     }
 
+    /** A cache for a bare stack of layers (benchmarks, custom loops); models use {@link LlamaForCausalLM#newCache}. */
+    public static KvCache create(LlamaConfig c, int batch, int capacity, DType dtype, Dev dev) {
+        return new KvCache(c, batch, capacity, dtype, dev);
+    }
+
+    /** Writes k/v [B, Hkv, L, d] of {@code layer} at slots [past, past+L) and returns views of [0, past+L) (no commit). */
+    public Tensor[] write(int layer, int past, Tensor k, Tensor v) { return append(layer, past, k, v); }
+
     public int batch() { return batch; }
 
     public int capacity() { return capacity; }

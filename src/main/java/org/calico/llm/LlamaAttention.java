@@ -41,7 +41,7 @@ public final class LlamaAttention extends Module {
         requireReady();
         long b = x.size(0), l = x.size(1);
         Tensor q = qProj.forward(x).view(b, l, heads, headDim).transpose(1, 2);
-        Tensor k = kProj.forward(x).view(b, l, kvHeads, headDim).transpose(1, 2);
+        Tensor k = DecodeLinear.apply(x, kProj.weight.t()).view(b, l, kvHeads, headDim).transpose(1, 2);
         Tensor v = vProj.forward(x).view(b, l, kvHeads, headDim).transpose(1, 2);
         q = Rope.apply(q, cos, sin);
         k = Rope.apply(k, cos, sin);
@@ -56,7 +56,7 @@ public final class LlamaAttention extends Module {
         }
         Tensor o = T.sdpa(q, k, v, mask, 1.0 / Math.sqrt(headDim), causal);
         o = o.transpose(1, 2).reshape(b, l, (long) heads * headDim);
-        return oProj.forward(o);
+        return DecodeLinear.apply(o, oProj.weight.t());
     }
 
     /** [B, Hkv, T, d] -> [B, H, T, d], kv head j serving query heads j*n .. j*n+n-1 (HF repeat_kv). */

@@ -95,8 +95,8 @@ public final class LlamaForCausalLM extends Module {
         requireReady();
         LlamaModel.Result r = model.forward(in);
         Tensor logits = switch (in.logits) {
-            case ALL -> lmHead.forward(r.lastHidden());
-            case LAST -> lmHead.forward(r.lastHidden().narrow(1, r.lastHidden().size(1) - 1, 1));
+            case ALL -> DecodeLinear.apply(r.lastHidden(), lmHead.weight.t());
+            case LAST -> DecodeLinear.apply(r.lastHidden().narrow(1, r.lastHidden().size(1) - 1, 1), lmHead.weight.t());
             case NONE -> null;
         };
         return new LlamaOutput(logits, r.lastHidden(), r.hidden(), r.positions());

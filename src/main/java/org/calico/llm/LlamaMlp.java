@@ -24,6 +24,6 @@ public final class LlamaMlp extends Module {
 
     public Tensor forward(Tensor x) {
         requireReady();
-        return downProj.forward(T.mul(T.silu(gateProj.forward(x)), upProj.forward(x)));
+        return DecodeLinear.apply(T.mul(T.silu(DecodeLinear.apply(x, gateProj.weight.t())), DecodeLinear.apply(x, upProj.weight.t())), downProj.weight.t());
     }
 }

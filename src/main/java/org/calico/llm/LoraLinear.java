@@ -26,7 +26,7 @@ public final class LoraLinear extends Linear {
 
     @Override public Tensor forward(Tensor x) {
         requireReady();
-        Tensor y = T.linear(x, weight.t(), null);
+        Tensor y = DecodeLinear.apply(x, weight.t());
         LoraAdapters.Pair a = adapter;
         if (a != null && !a.merged()) y = T.add(y, a.delta(x));
         return y;
