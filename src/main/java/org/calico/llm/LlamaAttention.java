@@ -12,8 +12,8 @@ import org.calico.tensor.T;
  * Parameters {@code q_proj.weight [H*d, D]}, {@code k_proj.weight [Hkv*d, D]}, {@code v_proj.weight [Hkv*d, D]},
  * {@code o_proj.weight [D, H*d]}, no biases. RoPE is applied per head after the split and before caching (the cache
  * holds rotated keys). Query head h reads kv head {@code h / (H / Hkv)} (HF {@code repeat_kv}). Attention is LibTorch's
- * {@code scaled_dot_product_attention} with scale {@code d^-0.5}; for bf16 its CPU kernels accumulate the softmax in
- * float32. {@code q_proj} and {@code v_proj} are {@link LoraLinear}s (LoRA targets).
+ * {@code scaled_dot_product_attention} with scale {@code d^-0.5} in F32 and on CUDA, and HF's eager composite
+ * (softmax in F32) for BF16/F16 on the CPU (see {@code useMath}). {@code q_proj} and {@code v_proj} are {@link LoraLinear}s (LoRA targets).
  */
 public final class LlamaAttention extends Module {
     public final LoraLinear qProj, vProj;
@@ -54,9 +54,39 @@ public final class LlamaAttention extends Module {
             k = repeatKv(k);
             v = repeatKv(v);
         }
-        Tensor o = T.sdpa(q, k, v, mask, 1.0 / Math.sqrt(headDim), causal);
+        Tensor o = useMath(q) ? mathAttention(q, k, v, mask, causal, past, headDim) : T.sdpa(q, k, v, mask, 1.0 / Math.sqrt(headDim), causal);
         o = o.transpose(1, 2).reshape(b, l, (long) heads * headDim);
         return DecodeLinear.apply(o, oProj.weight.t());
+    }
+
+    private static final String MODE = System.getProperty("calico.llama.attention", "auto");
+
+    /**
+     * Attention implementation: LibTorch's SDPA, except for BF16/F16 on the CPU, where the LibTorch 2.10 CPU build's
+     * fused kernel is ~20x slower than the composite below at a 100-token prefill (docs/performance.md).
+     * {@code -Dcalico.llama.attention=sdpa|math} forces one.
+     */
+    private static boolean useMath(Tensor q) {
+        if (MODE.equals("math")) return true;
+        if (MODE.equals("sdpa")) return false;
+        return !q.is_cuda() && T.dtype(q) != DType.F32;
+    }
+
+    /**
+     * HF eager attention ({@code eager_attention_forward}): softmax(q k^T * d^-0.5 + mask) in F32, cast back, times v.
+     * mask: bool (true = attend) or null; causal (no past) builds the lower-triangular mask.
+     */
+    static Tensor mathAttention(Tensor q, Tensor k, Tensor v, Tensor mask, boolean causal, int past, int headDim) {
+        Tensor s = T.mul(T.matmul(q, k.transpose(2, 3)), 1.0 / Math.sqrt(headDim));
+        if (mask == null && causal) {
+            long lq = q.size(2), lk = k.size(2);
+            mask = T.ones(DType.BOOL, org.calico.tensor.Dev.CPU, lq, lk).tril(past);
+            if (q.is_cuda()) mask = mask.to(q.device(), DType.BOOL.scalarType());
+        }
+        if (mask != null) s = s.masked_fill(mask.logical_not(), new org.bytedeco.pytorch.Scalar(Double.NEGATIVE_INFINITY));
+        Tensor p = T.softmax(s, -1, DType.F32);
+        if (T.dtype(q) != DType.F32) p = T.to(p, T.dtype(q));
+        return T.matmul(p, v);
     }
 
     /** [B, Hkv, T, d] -> [B, H, T, d], kv head j serving query heads j*n .. j*n+n-1 (HF repeat_kv). */
