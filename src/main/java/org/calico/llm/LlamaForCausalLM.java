@@ -109,6 +109,6 @@ public final class LlamaForCausalLM extends Module {
     public long size() { return parameterCount(); }
 
     @Override public String toString() {
-        return "LlamaForCausalLM[" + config + ", " + dtype() + ", " + device() + ", " + T.numel(new long[] {parameterCount()}) + " params]";
+        return "LlamaForCausalLM[" + config + ", " + dtype() + ", " + device() + "]";
     }
 }
