@@ -294,6 +294,25 @@ public final class T {
 
     public static Tensor sdpa(Tensor q, Tensor k, Tensor v) { return sdpa(q, k, v, null, 0, false); }
 
+    // ------------------------------------------------------------------ added for the language model (issue 5)
+
+    /** Mean over one dimension. */
+    public static Tensor mean(Tensor x, long dim, boolean keepdim) {
+        return x.mean(new long[] {dim}, keepdim, new ScalarTypeOptional());
+    }
+
+    /** Elementwise x^p. */
+    public static Tensor pow(Tensor x, double p) { return torch.pow(x, new Scalar(p)); }
+
+    /** Elementwise 1 / sqrt(x). */
+    public static Tensor rsqrt(Tensor x) { return x.rsqrt(); }
+
+    /** Dropout with probability p; identity unless {@code train}. */
+    public static Tensor dropout(Tensor x, double p, boolean train) { return torch.dropout(x, p, train); }
+
+    /** Index of the maximum along {@code dim} (first occurrence on ties). */
+    public static Tensor argmax(Tensor x, long dim) { return x.argmax(new org.bytedeco.pytorch.LongOptional(dim), false); }
+
     /** 2-D convolution. x: [B, Cin, H, W], w: [Cout, Cin/groups, kh, kw]. */
     public static Tensor conv2d(Tensor x, Tensor w, Tensor b, long stride, long padding) {
         return torch.conv2d(x, w, b == null ? new TensorOptional() : new TensorOptional(b),
