@@ -97,7 +97,8 @@ public final class EvaVit extends Module {
     /** The HF mapping that fits {@code names}: {@link #HF_QV_BIAS} when the checkpoint has {@code q_bias} tensors. */
     public static KeyMapping hfFor(java.util.Set<String> names, String ckptPrefix) {
         boolean qv = names.contains(ckptPrefix + "encoder.layers.0.self_attn.q_bias");
-        return (qv ? HF_QV_BIAS : HF).withPrefix(ckptPrefix);
+        KeyMapping m = qv ? HF_QV_BIAS : HF;
+        return ckptPrefix.isEmpty() ? m : m.withPrefix(ckptPrefix);
     }
 
     /** Encoder output before {@code ln_vision} and the per-block hidden states. */

@@ -20,8 +20,8 @@ import org.calico.tensor.T;
  * <p><b>Plain bicubic</b> ({@code upsample_bicubic2d}): source {@code x = scale (i + 0.5) - 0.5}, 4 taps
  * {@code floor(x) - 1 .. floor(x) + 2} clamped to the border, Keys' cubic at {@code a = -0.75}.
  *
- * <p>Weights are computed in double; the grid is resized in float32 (as upstream, which casts the position embedding
- * to float32 first) and cast back by the caller.
+ * <p>Weights are computed in float32 arithmetic like aten's kernels; the grid is resized in float32 (as upstream, which
+ * casts the position embedding to float32 first) and cast back by the caller.
  */
 public final class PosEmbedInterpolation {
     private PosEmbedInterpolation() {}
@@ -34,39 +34,49 @@ public final class PosEmbedInterpolation {
         return 0.0;
     }
 
+    /** Keys' cubic in float arithmetic, as the aten kernels evaluate it for float inputs. */
+    static float keysF(float x, float a) {
+        x = Math.abs(x);
+        if (x < 1.0f) return ((a + 2.0f) * x - (a + 3.0f)) * x * x + 1.0f;
+        if (x < 2.0f) return (((x - 5.0f) * x + 8.0f) * x - 4.0f) * a;
+        return 0.0f;
+    }
+
     /**
-     * The [out, in] weight matrix of one axis (row-major).
+     * The [out, in] weight matrix of one axis (row-major), evaluated in float32 arithmetic like aten's CPU kernels for
+     * float tensors ({@code scale}, centres and filter taps are {@code float} there).
      *
      * @param scaleFactor the {@code scale_factor} passed to F.interpolate, or {@code <= 0} when an explicit size is
      *                    given (then the source step is {@code in / out})
      */
     public static double[] weights(int in, int out, double scaleFactor, boolean antialias) {
         if (in <= 0 || out <= 0) throw new IllegalArgumentException("interpolation sizes must be positive: " + in + " -> " + out);
-        double scale = scaleFactor > 0 ? 1.0 / scaleFactor : (double) in / out;
+        // area_pixel_compute_scale<float>: (float)(1.0 / scale_factor) or (float) in / out
+        float scale = scaleFactor > 0 ? (float) (1.0 / scaleFactor) : (float) in / out;
         double[] w = new double[out * in];
         if (antialias) {
-            double support = scale >= 1.0 ? 2.0 * scale : 2.0;
-            double inv = scale >= 1.0 ? 1.0 / scale : 1.0;
+            float support = scale >= 1.0f ? 2.0f * scale : 2.0f;
+            float inv = scale >= 1.0f ? 1.0f / scale : 1.0f;
             int maxTaps = (int) Math.ceil(support) * 2 + 1;
             for (int i = 0; i < out; i++) {
-                double center = scale * (i + 0.5);
-                int lo = Math.max((int) (long) (center - support + 0.5), 0);
-                int size = Math.min((int) (long) (center + support + 0.5), in) - lo;
+                float center = scale * (float) (i + 0.5);
+                int lo = Math.max((int) (long) (center - support + 0.5f), 0);
+                int size = Math.min((int) (long) (center + support + 0.5f), in) - lo;
                 size = Math.max(0, Math.min(size, maxTaps));
-                double total = 0;
-                double[] k = new double[size];
+                float total = 0;
+                float[] k = new float[size];
                 for (int j = 0; j < size; j++) {
-                    k[j] = keys((j + lo - center + 0.5) * inv, -0.5);
+                    k[j] = keysF(((float) (j + lo) - center + 0.5f) * inv, -0.5f);
                     total += k[j];
                 }
-                for (int j = 0; j < size; j++) w[i * in + lo + j] = total != 0.0 ? k[j] / total : k[j];
+                for (int j = 0; j < size; j++) w[i * in + lo + j] = total != 0.0f ? k[j] / total : k[j];
             }
         } else {
             for (int i = 0; i < out; i++) {
-                double x = scale * (i + 0.5) - 0.5;
+                float x = scale * (float) (i + 0.5) - 0.5f; // area_pixel_compute_source_index(cubic=true)
                 int x0 = (int) Math.floor(x);
-                double t = x - x0;
-                double[] c = {keys(t + 1.0, -0.75), keys(t, -0.75), keys(1.0 - t, -0.75), keys(2.0 - t, -0.75)};
+                float t = x - x0;
+                float[] c = {keysF(t + 1.0f, -0.75f), keysF(t, -0.75f), keysF(1.0f - t, -0.75f), keysF(2.0f - t, -0.75f)};
                 for (int k = 0; k < 4; k++) {
                     int j = Math.min(Math.max(x0 - 1 + k, 0), in - 1);
                     w[i * in + j] += c[k];
