@@ -228,6 +228,9 @@ public final class T {
 
     public static Tensor matmul(Tensor a, Tensor b) { return torch.matmul(a, b); }
 
+    /** x + a * b in one pass (torch.addcmul), broadcasting. */
+    public static Tensor addcmul(Tensor x, Tensor a, Tensor b) { return torch.addcmul(x, a, b); }
+
     public static Tensor relu(Tensor x) { return torch.relu(x); }
 
     /** Exact (erf) GELU, as nn.GELU(). */

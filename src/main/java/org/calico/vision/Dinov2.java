@@ -259,9 +259,9 @@ public final class Dinov2 extends Module {
         public Tensor forward(Tensor x) {
             requireReady();
             Tensor a = proj.forward(selfAttention(norm1.forward(x)));
-            x = T.add(x, ls1 == null ? a : T.mul(a, ls1.t()));
+            x = ls1 == null ? T.add(x, a) : T.addcmul(x, a, ls1.t()); // x + gamma1 * a
             Tensor f = mlp.forward(norm2.forward(x));
-            return T.add(x, ls2 == null ? f : T.mul(f, ls2.t()));
+            return ls2 == null ? T.add(x, f) : T.addcmul(x, f, ls2.t());
         }
 
         /** Multi-head self-attention before {@code attn.proj}. x [B, T, C] (already through norm1) -> [B, T, C]. */

@@ -126,4 +126,28 @@ class Dinov2Test {
             assertEquals(DType.BF16, T.dtype(f.patchTokens()));
         }
     }
+    /** A composite holding DINOv2 as a child, as the CALICO model does. */
+    static final class Holder extends org.calico.nn.Module {
+        final Dinov2 dino;
+
+        Holder() {
+            super(DType.F32, Dev.CPU);
+            dino = child("dino", new Dinov2(Dinov2Config.tiny(), DType.F32, Dev.CPU));
+        }
+    }
+
+    @Test
+    void interpolatedPositionCacheFollowsWeightsLoadedThroughAParent() {
+        try (PointerScope s = new PointerScope(); NoGradGuard g = new NoGradGuard(); Holder h = new Holder();
+             Dinov2 fresh = new Dinov2(Dinov2Config.tiny(), DType.F32, Dev.CPU); StateDict sd = new StateDict("child weights")) {
+            h.initRandom(1);
+            Tensor first = T.copy(h.dino.interpolatePosEncoding(3, 5));
+            h.initRandom(2); // new weights through the parent: the child's cached grid must be rebuilt
+            Tensor second = h.dino.interpolatePosEncoding(3, 5);
+            h.dino.stateDict().forEach(sd::put);
+            fresh.load(sd, Dinov2.ORIGINAL);
+            assertTrue(VisionTestSupport.bitEqual(second, fresh.interpolatePosEncoding(3, 5)));
+            assertTrue(T.maxAbsDiff(first, second) > 1e-3);
+        }
+    }
 }
