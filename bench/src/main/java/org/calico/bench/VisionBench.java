@@ -35,15 +35,17 @@ import org.openjdk.jmh.annotations.Warmup;
  * </ul>
  * The PyTorch-eager side of the comparison (transformers Blip2QFormerModel / Dinov2WithRegistersModel, same shapes,
  * same thread count) is {@code bench/python/vision_bench.py}, which also runs this class and prints the ratio.
+ * Single-shot iterations (one forward each), so that the shared machine's contention spikes show as outliers in the
+ * per-iteration samples instead of being averaged in; the script compares medians and minimums.
  */
 @State(Scope.Thread)
-@BenchmarkMode(Mode.AverageTime)
+@BenchmarkMode(Mode.SingleShotTime)
 @OutputTimeUnit(TimeUnit.MILLISECONDS)
-@Warmup(iterations = 2, time = 2)
-@Measurement(iterations = 3, time = 3)
+@Warmup(iterations = 3)
+@Measurement(iterations = 10)
 @Fork(value = 1, jvmArgsAppend = {"-Dorg.bytedeco.javacpp.maxPhysicalBytes=0", "-Dorg.bytedeco.javacpp.maxBytes=0"})
 public class VisionBench {
-    @Param({"f32"})
+    @Param({"bf16", "f32"})
     public String dtype;
 
     private QFormer qformer;
