@@ -14,6 +14,7 @@ public final class ParityHandlers {
         List<ParityHandler> hs = new ArrayList<>();
         // model families register here, e.g. hs.add(new org.calico.sam.SamParity());
         hs.add(new org.calico.llm.LlamaParity());
+        hs.add(new org.calico.vision.VisionParity());
         return hs;
     }
 }

@@ -231,6 +231,9 @@ public final class T {
 
     public static Tensor matmul(Tensor a, Tensor b) { return torch.matmul(a, b); }
 
+    /** x + a * b in one pass (torch.addcmul), broadcasting. */
+    public static Tensor addcmul(Tensor x, Tensor a, Tensor b) { return torch.addcmul(x, a, b); }
+
     public static Tensor relu(Tensor x) { return torch.relu(x); }
 
     /** Exact (erf) GELU, as nn.GELU(). */
@@ -335,4 +338,15 @@ public final class T {
 
     /** Zero padding of the last dims, PyTorch F.pad order (left, right, top, bottom, ...). */
     public static Tensor pad(Tensor x, long... pads) { return torch.constant_pad_nd(x, pads); }
+
+    // ------------------------------------------------------------------ indexing
+
+    /** Rows of {@code x} along {@code dim} picked by I64 {@code index} [n] (torch.index_select). */
+    public static Tensor indexSelect(Tensor x, long dim, Tensor index) { return torch.index_select(x, dim, index); }
+
+    /**
+     * Out-of-place {@code x.index_add(dim, index, source)}: a copy of x where slice {@code index[i]} along
+     * {@code dim} gets {@code source}'s slice i added. index: I64 [n]; source: x's shape with n at {@code dim}.
+     */
+    public static Tensor indexAdd(Tensor x, long dim, Tensor index, Tensor source) { return torch.index_add(x, dim, index, source); }
 }
