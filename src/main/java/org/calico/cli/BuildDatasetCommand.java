@@ -8,7 +8,7 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 
 import org.calico.data.MixedPartsBuilder;
-import org.calico.data.Task;
+import org.calico.api.Task;
 import org.calico.data.source.Ade20kPart234Reader;
 import org.calico.data.source.MixedPartsCocoReader;
 import org.calico.data.source.PacoLvisReader;
@@ -133,7 +133,7 @@ public final class BuildDatasetCommand implements Callable<Integer> {
         if (sets.isEmpty()) throw new IllegalArgumentException("no source given: use --paco-lvis, --partimagenet, --ade20k and/or --mixedparts");
         List<Task> ts = new ArrayList<>();
         if (tasks == null) ts.addAll(List.of(Task.values()));
-        else for (String t : tasks) ts.add(Task.of(t.trim()));
+        else for (String t : tasks) ts.add(Task.parse(t.trim()));
         MixedPartsBuilder.Options o = new MixedPartsBuilder.Options(seed, perPair, perCategory, maxInstances, minPartPixels, minObjectPixels, ts, copyImages, !noCheck);
         List<MixedPartsBuilder.PairSpec> ps = autoPairs ? null : pairs != null ? MixedPartsBuilder.readPairs(pairs) : MixedPartsBuilder.defaultPairs();
         MixedPartsBuilder.Result r = new MixedPartsBuilder(o).build(sets.size() == 1 ? sets.get(0) : SourceSet.concat(sets), ps, out, !noProgress);

@@ -7,7 +7,7 @@ import java.util.concurrent.Callable;
 
 import org.calico.data.DatasetStats;
 import org.calico.data.Sample;
-import org.calico.data.Task;
+import org.calico.api.Task;
 import org.calico.data.synth.SynthGenerator;
 
 import picocli.CommandLine.Command;
@@ -53,7 +53,7 @@ public final class SynthCommand implements Callable<Integer> {
     @Override public Integer call() {
         List<Task> ts = new ArrayList<>();
         if (tasks == null) ts.addAll(List.of(Task.values()));
-        else for (String t : tasks) ts.add(Task.of(t.trim()));
+        else for (String t : tasks) ts.add(Task.parse(t.trim()));
         SynthGenerator.Options o = SynthGenerator.Options.defaults().withSize(size);
         o = new SynthGenerator.Options(o.size(), images, distractorProb, sameCategoryParts, ts, o.minPartPixels());
         long t0 = System.nanoTime();

@@ -1,5 +1,6 @@
 package org.calico.data;
 
+import org.calico.api.Task;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.regex.Matcher;
@@ -34,7 +35,7 @@ public final class AnswerGrammar {
         if (n < 2) throw new IllegalArgumentException("a MixedParts prompt needs at least 2 images, got " + n);
         List<String> ims = new ArrayList<>();
         for (int k = 1; k <= n; k++) ims.add("<image> (IMAGE" + k + ")");
-        return "The " + join(ims) + " provide an overview of the pictures. " + task.question();
+        return "The " + join(ims) + " provide an overview of the pictures. " + task.instruction();
     }
 
     /** The answer for the grounded phrases in order. */

@@ -1,5 +1,6 @@
 package org.calico.data;
 
+import org.calico.api.Task;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

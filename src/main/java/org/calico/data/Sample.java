@@ -1,5 +1,6 @@
 package org.calico.data;
 
+import org.calico.api.Task;
 import java.util.List;
 
 import org.calico.mask.CocoRle;

@@ -1,5 +1,6 @@
 package org.calico.text;
 
+import org.calico.api.Task;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;

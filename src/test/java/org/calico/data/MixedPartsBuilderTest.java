@@ -1,5 +1,6 @@
 package org.calico.data;
 
+import org.calico.api.Task;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;

@@ -15,7 +15,7 @@ import org.calico.data.PredictedSegment;
 import org.calico.data.Prediction;
 import org.calico.data.Sample;
 import org.calico.data.Segment;
-import org.calico.data.Task;
+import org.calico.api.Task;
 import org.calico.data.synth.SynthGenerator;
 import org.calico.eval.text.MiniLmEncoder;
 import org.calico.mask.CocoRle;

@@ -17,7 +17,7 @@ import org.calico.text.GroundedAnswer;
 import org.calico.text.GroundedAnswerParser;
 import org.calico.text.PromptBuilder;
 import org.calico.text.PromptLayout;
-import org.calico.text.Task;
+import org.calico.api.Task;
 import org.calico.text.WordTokenizer;
 import org.junit.jupiter.api.Test;
 

@@ -28,7 +28,7 @@ import org.calico.data.ObjectRef;
 import org.calico.data.Progress;
 import org.calico.data.Sample;
 import org.calico.data.Segment;
-import org.calico.data.Task;
+import org.calico.api.Task;
 import org.calico.image.RgbImage;
 import org.calico.mask.CocoRle;
 import org.calico.mask.Rle;

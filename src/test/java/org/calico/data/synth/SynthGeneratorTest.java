@@ -20,7 +20,7 @@ import org.calico.data.DatasetDir;
 import org.calico.data.Jsonl;
 import org.calico.data.Sample;
 import org.calico.data.Segment;
-import org.calico.data.Task;
+import org.calico.api.Task;
 import org.calico.image.RgbImage;
 import org.calico.mask.Rle;
 import org.junit.jupiter.api.Test;
