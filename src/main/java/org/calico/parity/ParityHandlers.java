@@ -13,6 +13,7 @@ public final class ParityHandlers {
     public static List<ParityHandler> all() {
         List<ParityHandler> hs = new ArrayList<>();
         // model families register here, e.g. hs.add(new org.calico.sam.SamParity());
+        hs.add(new org.calico.sam.SamParity());
         return hs;
     }
 }

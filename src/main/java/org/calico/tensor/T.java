@@ -308,6 +308,12 @@ public final class T {
         return torch.upsample_bilinear2d(x, new long[] {h, w}, alignCorners);
     }
 
+    /** torch.einsum(equation, operands...). */
+    public static Tensor einsum(String equation, Tensor... operands) { return torch.einsum(equation, new TensorVector(operands)); }
+
+    /** Rows of {@code x} along {@code dim} picked by the I64 indices {@code idx} (torch.index_select). */
+    public static Tensor indexSelect(Tensor x, long dim, Tensor idx) { return torch.index_select(x, dim, idx); }
+
     /** Embedding lookup: table [V, D], ids I64 [...] -> [..., D]. */
     public static Tensor embedding(Tensor table, Tensor ids) { return torch.embedding(table, ids); }
 
