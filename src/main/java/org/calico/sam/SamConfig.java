@@ -95,10 +95,17 @@ public record SamConfig(ImageEncoderConfig imageEncoder, PromptEncoderConfig pro
         return of(enc, dec, 16);
     }
 
-    /** Total parameters (buffers excluded), from the shapes alone. */
+    /** Total parameters (buffers excluded, as {@code Module.parameterCount()}), from the shapes alone. */
     public long parameterCount() {
         return imageEncoder.parameterCount() + promptEncoder.parameterCount() + maskDecoder.parameterCount();
     }
+
+    /**
+     * Elements in the state dict: the parameters plus the persistent buffer
+     * {@code prompt_encoder.pe_layer.positional_encoding_gaussian_matrix [2, C/2]} (the spec's "parameter counts",
+     * e.g. ViT-B 93,735,728, are state-dict sums).
+     */
+    public long stateDictElements() { return parameterCount() + promptEncoder.embedDim(); }
 
     // ------------------------------------------------------------------ inference from a checkpoint
 
@@ -111,7 +118,10 @@ public record SamConfig(ImageEncoderConfig imageEncoder, PromptEncoderConfig pro
      * rate is the decoder width over the cross-attention width. Throws naming the missing key if the file is not a SAM
      * checkpoint.
      */
-    public static SamConfig inferFrom(TensorSource src, KeyMapping mapping) {
+    public static SamConfig inferFrom(TensorSource src, KeyMapping mapping) { return inferFrom(src, mapping, 8); }
+
+    /** {@link #inferFrom(TensorSource, KeyMapping)} with the decoder's head count given (it is not in the shapes). */
+    public static SamConfig inferFrom(TensorSource src, KeyMapping mapping, int decoderHeads) {
         long[] patch = shape(src, mapping, "image_encoder.patch_embed.proj.weight");     // [D, 3, p, p]
         long[] pos = shape(src, mapping, "image_encoder.pos_embed");                      // [1, g, g, D]
         int d = (int) patch[0], inCh = (int) patch[1], p = (int) patch[2];
@@ -144,7 +154,7 @@ public record SamConfig(ImageEncoderConfig imageEncoder, PromptEncoderConfig pro
         long[] iouIn = shape(src, mapping, "mask_decoder.iou_prediction_head.layers.0.weight");
         int layers = count(src, mapping, "mask_decoder.transformer.layers.%d.norm1.weight");
         int iouLayers = count(src, mapping, "mask_decoder.iou_prediction_head.layers.%d.weight");
-        MaskDecoderConfig dec = new MaskDecoderConfig((int) tokens[1], layers, (int) mlp[0], 8, (int) (tokens[1] / cross[0]),
+        MaskDecoderConfig dec = new MaskDecoderConfig((int) tokens[1], layers, (int) mlp[0], decoderHeads, (int) (tokens[1] / cross[0]),
                 (int) tokens[0] - 1, iouLayers, iouLayers == 1 ? (int) tokens[1] : (int) iouIn[0]);
         return of(enc, dec, (int) md3[0]);
     }
