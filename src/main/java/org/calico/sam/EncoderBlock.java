@@ -36,15 +36,13 @@ public final class EncoderBlock extends Module {
         requireReady();
         Tensor shortcut = x;
         Tensor h = norm1.forward(x);
-        if (windowSize > 0) {
-            long hh = h.size(1), ww = h.size(2);
-            Tensor win = windowPartition(h, windowSize);
-            h = windowUnpartition(attn.forward(win), windowSize, hh, ww);
-        } else {
-            h = attn.forward(h);
-        }
+        Tensor normed = h;
+        h = T.scoped(() -> {
+            if (windowSize == 0) return attn.forward(normed);
+            return windowUnpartition(attn.forward(windowPartition(normed, windowSize)), windowSize, normed.size(1), normed.size(2));
+        });
         Tensor y = shortcut.add(h);
-        return y.add(mlp.forward(norm2.forward(y)));
+        return y.add(T.scoped(() -> mlp.forward(norm2.forward(y))));
     }
 
     /** {@code window_partition}: x [B, H, W, C] -> [B * nWin, ws, ws, C] after zero padding H, W up to multiples of ws. */

@@ -62,10 +62,12 @@ public final class ImageEncoderViT extends Module {
         Tensor h = patchEmbed.forward(x);                               // [B, g, g, D]
         if (posEmbed != null) h = h.add(posEmbed.t());
         for (EncoderBlock b : blocks) {
-            h = b.forward(h);
+            Tensor in = h;
+            h = T.scoped(() -> b.forward(in));         // each block's temporaries are freed before the next block
             if (blockOutputs != null) blockOutputs.add(h);
         }
-        return neck(h);
+        Tensor last = h;
+        return T.scoped(() -> neck(last));
     }
 
     /**

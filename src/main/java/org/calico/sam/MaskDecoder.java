@@ -128,9 +128,8 @@ public final class MaskDecoder extends Module {
         List<Tensor> masks = new ArrayList<>();
         for (long s = 0; s < n; s += UPSCALE_CHUNK) {
             long len = Math.min(UPSCALE_CHUNK, n - s);
-            Tensor kc = keys.size(0) == 1 ? keys : keys.narrow(0, s, len);
-            Tensor up = upscale(kc, h, w);                                                                  // [., 16HW, C/8]
-            masks.add(hypernetworkMasks(hyperIn.narrow(0, s, len), up, h, w));
+            Tensor kc = keys.size(0) == 1 ? keys : keys.narrow(0, s, len), hc = hyperIn.narrow(0, s, len);
+            masks.add(T.scoped(() -> hypernetworkMasks(hc, upscale(kc, h, w), h, w)));                     // [., k, 4h, 4w]
         }
         Tensor lowRes = masks.size() == 1 ? masks.get(0) : T.cat(0, masks);
         Tensor iou = iouHead.forward(hs.select(1, 0)).narrow(1, first, count);                            // [N, k]

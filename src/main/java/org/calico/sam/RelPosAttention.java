@@ -19,8 +19,8 @@ import org.calico.tensor.T;
  *
  * <p>Computation (upstream): {@code logits = (q * head_dim^-0.5) k^T + bias}, where {@code bias[(h,w),(kh,kw)] =
  * sum_c q[h,w,c] Rh[h,kh,c] + sum_c q[h,w,c] Rw[w,kw,c]} uses the <em>unscaled</em> q; softmax; {@code @ v}; proj.
- * Here the bias is materialised once as an additive mask and the rest runs in one
- * {@code scaled_dot_product_attention} call, which is the same function with fewer passes over the logits.
+ * Here the bias is an additive mask of {@code scaled_dot_product_attention} (the same function with fewer passes over
+ * the logits); for global attention it is built per block of query rows ({@link #attendRelPos}).
  */
 public final class RelPosAttention extends Module {
     public final int dim, numHeads, headDim, inputSize;
@@ -58,10 +58,41 @@ public final class RelPosAttention extends Module {
         long b = x.size(0), h = x.size(1), w = x.size(2);
         Tensor qkvT = qkv.forward(x).reshape(b, h * w, 3, numHeads, headDim).permute(2, 0, 3, 1, 4); // [3, B, nh, HW, hd]
         Tensor q = qkvT.select(0, 0), k = qkvT.select(0, 1), v = qkvT.select(0, 2);
-        Tensor bias = useRelPos ? relPosBias(q, h, w) : null;
-        Tensor o = attend(q, k, v, bias);                                                            // [B, nh, HW, hd]
+        Tensor o = useRelPos ? attendRelPos(q, k, v, h, w) : attend(q, k, v, null);                   // [B, nh, HW, hd]
         o = o.permute(0, 2, 1, 3).reshape(b, h, w, dim);
         return proj.forward(o);
+    }
+
+    /** Bias tensors up to this size are built whole; larger ones (global attention) are built per block of query rows. */
+    static final long MAX_BIAS_BYTES = 64L << 20;
+    /** Target size of one bias block when chunking (a few MB, so it is still in cache when the attention reads it). */
+    static final long CHUNK_BIAS_BYTES = 16L << 20;
+
+    /**
+     * Attention with the decomposed relative-position bias. The bias of global attention is [B, nh, HW, HW] (805 MB for
+     * ViT-B at 1024 px); it is built and consumed one block of query rows at a time, which gives the same numbers without
+     * materialising the whole matrix. q, k, v [B, nh, H*W, hd] -> [B, nh, H*W, hd].
+     */
+    public Tensor attendRelPos(Tensor q, Tensor k, Tensor v, long h, long w) {
+        return attendRelPos(q, k, v, h, w, MAX_BIAS_BYTES, CHUNK_BIAS_BYTES);
+    }
+
+    Tensor attendRelPos(Tensor q, Tensor k, Tensor v, long h, long w, long maxBiasBytes, long chunkBiasBytes) {
+        long b = q.size(0), nh = q.size(1), l = h * w;
+        long elem = q.element_size();
+        long rowBytes = b * nh * w * l * elem;                         // bias bytes of one query row
+        if (rowBytes * h <= maxBiasBytes) return attend(q, k, v, relPosBias(q, h, w));
+        Tensor[] rel = relPosTerms(q, h, w);                           // [B*nh, H, W, H], [B*nh, H, W, W]
+        long rows = Math.max(1, Math.min(h, chunkBiasBytes / rowBytes));
+        java.util.List<Tensor> outs = new java.util.ArrayList<>();
+        for (long r0 = 0; r0 < h; r0 += rows) {
+            long r = Math.min(rows, h - r0), start = r0;
+            outs.add(T.scoped(() -> {                                  // the bias block is freed right after use
+                Tensor bias = rel[0].narrow(1, start, r).unsqueeze(4).add(rel[1].narrow(1, start, r).unsqueeze(3)).reshape(b, nh, r * w, l);
+                return attend(q.narrow(2, start * w, r * w), k, v, bias);
+            }));
+        }
+        return outs.size() == 1 ? outs.get(0) : T.cat(2, outs);
     }
 
     /**
@@ -77,13 +108,20 @@ public final class RelPosAttention extends Module {
      * -> [B, nh, H*W, H*W], entry ((h,w),(kh,kw)) = q[h,w]·Rh[h,kh] + q[h,w]·Rw[w,kw].
      */
     public Tensor relPosBias(Tensor q, long h, long w) {
+        Tensor[] rel = relPosTerms(q, h, w);
+        return rel[0].unsqueeze(4).add(rel[1].unsqueeze(3)).reshape(q.size(0), q.size(1), h * w, h * w);
+    }
+
+    /**
+     * The two decomposed terms from the unscaled q [B, nh, H*W, hd]: {@code rel_h = einsum("bhwc,hkc->bhwk", q, Rh)}
+     * [B*nh, H, W, H] and {@code rel_w = einsum("bhwc,wkc->bhwk", q, Rw)} [B*nh, H, W, W].
+     */
+    public Tensor[] relPosTerms(Tensor q, long h, long w) {
         long b = q.size(0), nh = q.size(1);
         Tensor rh = relPos(h, h, relPosH.t());                       // [H, H, hd]
         Tensor rw = relPos(w, w, relPosW.t());                       // [W, W, hd]
         Tensor rq = q.reshape(b * nh, h, w, headDim);
-        Tensor relH = T.einsum("bhwc,hkc->bhwk", rq, rh);           // [B*nh, H, W, H]
-        Tensor relW = T.einsum("bhwc,wkc->bhwk", rq, rw);           // [B*nh, H, W, W]
-        return relH.unsqueeze(4).add(relW.unsqueeze(3)).reshape(b, nh, h * w, h * w);
+        return new Tensor[] {T.einsum("bhwc,hkc->bhwk", rq, rh), T.einsum("bhwc,wkc->bhwk", rq, rw)};
     }
 
     /**

@@ -8,6 +8,7 @@ import org.calico.nn.LayerNorm;
 import org.calico.nn.Module;
 import org.calico.tensor.DType;
 import org.calico.tensor.Dev;
+import org.calico.tensor.T;
 
 /**
  * SAM's {@code TwoWayTransformer} ({@code segment_anything/modeling/transformer.py}): {@code depth} two-way blocks
@@ -41,9 +42,13 @@ public final class TwoWayTransformer extends Module {
         requireReady();
         Tensor queries = pointEmbedding, keys = imageTokens;
         for (TwoWayAttentionBlock layer : layers) {
-            TwoWayAttentionBlock.Output o = layer.forward(queries, keys, pointEmbedding, imagePeTokens);
-            queries = o.queries();
-            keys = o.keys();
+            Tensor qIn = queries, kIn = keys;
+            Tensor[] o = T.scopedAll(() -> {                   // each block's temporaries are freed before the next
+                TwoWayAttentionBlock.Output r = layer.forward(qIn, kIn, pointEmbedding, imagePeTokens);
+                return new Tensor[] {r.queries(), r.keys()};
+            });
+            queries = o[0];
+            keys = o[1];
         }
         Tensor q = queries.add(pointEmbedding);
         Tensor k = keys.add(imagePeTokens);

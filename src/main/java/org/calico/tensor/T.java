@@ -206,6 +206,42 @@ public final class T {
      */
     public static Tensor handle(Tensor t) { return keep(new Tensor(t)); }
 
+    /**
+     * Runs {@code body} in its own PointerScope, so every temporary it creates is freed when it returns, and hands its
+     * result to the enclosing scope (or to the caller when there is none). Use it around the stages of a long forward
+     * pass (one block, one chunk) to keep peak memory at one stage's temporaries.
+     */
+    public static Tensor scoped(java.util.function.Supplier<Tensor> body) {
+        org.bytedeco.javacpp.PointerScope outer = org.bytedeco.javacpp.PointerScope.getInnerScope();
+        Tensor r;
+        try (org.bytedeco.javacpp.PointerScope s = new org.bytedeco.javacpp.PointerScope()) {
+            r = body.get();
+            r.retainReference();
+        }
+        if (outer != null) {
+            outer.attach(r);
+            r.releaseReference();
+        }
+        return r;
+    }
+
+    /** {@link #scoped} for a stage with several results. */
+    public static Tensor[] scopedAll(java.util.function.Supplier<Tensor[]> body) {
+        org.bytedeco.javacpp.PointerScope outer = org.bytedeco.javacpp.PointerScope.getInnerScope();
+        Tensor[] r;
+        try (org.bytedeco.javacpp.PointerScope s = new org.bytedeco.javacpp.PointerScope()) {
+            r = body.get().clone();
+            for (Tensor t : r) t.retainReference();
+        }
+        if (outer != null) {
+            for (Tensor t : r) {
+                outer.attach(t);
+                t.releaseReference();
+            }
+        }
+        return r;
+    }
+
     public static void release(Pointer p) {
         if (p != null && !p.isNull()) p.releaseReference();
     }

@@ -33,6 +33,24 @@ class RelPosTest {
     }
 
     @Test
+    void rowChunkedGlobalAttentionEqualsTheWholeBias() {
+        try (PointerScope s = new PointerScope(); NoGradGuard g = new NoGradGuard();
+             RelPosAttention a = new RelPosAttention(32, 4, true, true, 12, DType.F32, Dev.CPU)) {
+            a.initRandom(3);
+            a.relPosH.t().normal_(0.0, 0.3, new org.bytedeco.pytorch.GeneratorOptional());
+            a.relPosW.t().normal_(0.0, 0.3, new org.bytedeco.pytorch.GeneratorOptional());
+            T.seed(4);
+            Tensor q = T.randn(DType.F32, Dev.CPU, 2, 4, 144, 8), k = T.randn(DType.F32, Dev.CPU, 2, 4, 144, 8), v = T.randn(DType.F32, Dev.CPU, 2, 4, 144, 8);
+            Tensor whole = a.attend(q, k, v, a.relPosBias(q, 12, 12));
+            long rowBytes = 2L * 4 * 12 * 144 * 4;
+            for (long chunkRows : new long[] {1, 5, 12}) {   // 5 does not divide 12: a short last block
+                Tensor c = a.attendRelPos(q, k, v, 12, 12, 0, chunkRows * rowBytes);
+                assertTrue(T.maxAbsDiff(whole, c) < 1e-6, chunkRows + " rows: " + T.maxAbsDiff(whole, c));
+            }
+        }
+    }
+
+    @Test
     void windowPaddingPartitionsAndRestoresTheGrid() {
         try (PointerScope s = new PointerScope()) {
             T.seed(2);
