@@ -20,6 +20,7 @@ public final class Main implements Runnable {
         cl.addSubcommand("synth", new SynthCommand());
         cl.addSubcommand("eval", new EvalCommand());
         cl.addSubcommand("build-dataset", new BuildDatasetCommand());
+        cl.addSubcommand("sam", new SamCommand());
         cl.setExecutionExceptionHandler((ex, cmd, parse) -> {
             // bad input -> one clear line and exit code 2; a stack trace only with CALICO_DEBUG=1
             cmd.getErr().println("error: " + ex.getMessage());

@@ -15,6 +15,7 @@ public final class ParityHandlers {
         // model families register here, e.g. hs.add(new org.calico.sam.SamParity());
         hs.add(new org.calico.llm.LlamaParity());
         hs.add(new org.calico.vision.VisionParity());
+        hs.add(new org.calico.sam.SamParity());
         return hs;
     }
 }

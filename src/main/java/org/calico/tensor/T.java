@@ -209,6 +209,42 @@ public final class T {
      */
     public static Tensor handle(Tensor t) { return keep(new Tensor(t)); }
 
+    /**
+     * Runs {@code body} in its own PointerScope, so every temporary it creates is freed when it returns, and hands its
+     * result to the enclosing scope (or to the caller when there is none). Use it around the stages of a long forward
+     * pass (one block, one chunk) to keep peak memory at one stage's temporaries.
+     */
+    public static Tensor scoped(java.util.function.Supplier<Tensor> body) {
+        org.bytedeco.javacpp.PointerScope outer = org.bytedeco.javacpp.PointerScope.getInnerScope();
+        Tensor r;
+        try (org.bytedeco.javacpp.PointerScope s = new org.bytedeco.javacpp.PointerScope()) {
+            r = body.get();
+            r.retainReference();
+        }
+        if (outer != null) {
+            outer.attach(r);
+            r.releaseReference();
+        }
+        return r;
+    }
+
+    /** {@link #scoped} for a stage with several results. */
+    public static Tensor[] scopedAll(java.util.function.Supplier<Tensor[]> body) {
+        org.bytedeco.javacpp.PointerScope outer = org.bytedeco.javacpp.PointerScope.getInnerScope();
+        Tensor[] r;
+        try (org.bytedeco.javacpp.PointerScope s = new org.bytedeco.javacpp.PointerScope()) {
+            r = body.get().clone();
+            for (Tensor t : r) t.retainReference();
+        }
+        if (outer != null) {
+            for (Tensor t : r) {
+                outer.attach(t);
+                t.releaseReference();
+            }
+        }
+        return r;
+    }
+
     public static void release(Pointer p) {
         if (p != null && !p.isNull()) p.releaseReference();
     }
@@ -332,6 +368,9 @@ public final class T {
     public static Tensor resizeBilinear(Tensor x, long h, long w, boolean alignCorners) {
         return torch.upsample_bilinear2d(x, new long[] {h, w}, alignCorners);
     }
+
+    /** torch.einsum(equation, operands...). */
+    public static Tensor einsum(String equation, Tensor... operands) { return torch.einsum(equation, new TensorVector(operands)); }
 
     /** Embedding lookup: table [V, D], ids I64 [...] -> [..., D]. */
     public static Tensor embedding(Tensor table, Tensor ids) { return torch.embedding(table, ids); }
