@@ -52,6 +52,10 @@ for d in range(10):
     add(str(d))
 for w in objects + parts:
     add(w)
+# names of the synthetic part-object generator (org.calico.data.synth) that the lists above lack; appended last so that
+# earlier ids stay stable
+for w in ("board", "cart", "pole", "sign"):
+    add(w)
 out = os.path.join(os.path.dirname(__file__), "..", "src", "main", "resources", "org", "calico", "text", "tiny-vocab.txt")
 with open(out, "w") as f:
     f.write("\n".join(words) + "\n")
