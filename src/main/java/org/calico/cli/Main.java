@@ -21,6 +21,7 @@ public final class Main implements Runnable {
         cl.addSubcommand("eval", new EvalCommand());
         cl.addSubcommand("build-dataset", new BuildDatasetCommand());
         cl.addSubcommand("sam", new SamCommand());
+        cl.addSubcommand("train", new TrainCommand());
         cl.setExecutionExceptionHandler((ex, cmd, parse) -> {
             // bad input -> one clear line and exit code 2; a stack trace only with CALICO_DEBUG=1
             cmd.getErr().println("error: " + ex.getMessage());

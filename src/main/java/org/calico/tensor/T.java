@@ -34,7 +34,7 @@ public final class T {
 
     public static TensorOptions options(DType dtype, Dev dev) {
         TensorOptions o = new TensorOptions(dtype.scalarType());
-        if (dev != null && dev.cuda()) o = o.device(new org.bytedeco.pytorch.DeviceOptional(dev.torch()));
+        if (dev != null && (dev.cuda() || dev.isMeta())) o = o.device(new org.bytedeco.pytorch.DeviceOptional(dev.torch()));
         return o;
     }
 

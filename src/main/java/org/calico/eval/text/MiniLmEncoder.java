@@ -13,7 +13,11 @@ import dev.langchain4j.model.embedding.onnx.allminilml6v2.AllMiniLmL6V2Embedding
  */
 public final class MiniLmEncoder implements TextEncoder {
     private static volatile AllMiniLmL6V2EmbeddingModel model;
+    private static final MiniLmEncoder SHARED = new MiniLmEncoder();
     private final ConcurrentHashMap<String, float[]> cache = new ConcurrentHashMap<>();
+
+    /** A process-wide instance (its string cache is shared by every caller). */
+    public static MiniLmEncoder shared() { return SHARED; }
 
     private static AllMiniLmL6V2EmbeddingModel model() {
         AllMiniLmL6V2EmbeddingModel m = model;
