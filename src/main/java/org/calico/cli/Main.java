@@ -22,6 +22,9 @@ public final class Main implements Runnable {
         cl.addSubcommand("build-dataset", new BuildDatasetCommand());
         cl.addSubcommand("sam", new SamCommand());
         cl.addSubcommand("train", new TrainCommand());
+        cl.addSubcommand("segment", new SegmentCommand());
+        cl.addSubcommand("predict", new PredictCommand());
+        cl.addSubcommand("demo", new DemoCommand());
         cl.setExecutionExceptionHandler((ex, cmd, parse) -> {
             // bad input -> one clear line and exit code 2; a stack trace only with CALICO_DEBUG=1
             cmd.getErr().println("error: " + ex.getMessage());

@@ -78,13 +78,19 @@ public final class Jsonl {
     public static final class Writer implements AutoCloseable {
         private final BufferedWriter out;
         private final Path file;
+        private final boolean flushEach;
 
-        public Writer(Path file) {
+        public Writer(Path file) { this(file, false); }
+
+        /** With {@code append}, records go after the existing lines and every record is flushed (resumable output). */
+        public Writer(Path file, boolean append) {
             this.file = file;
+            this.flushEach = append;
             try {
                 Path parent = file.toAbsolutePath().getParent();
                 if (parent != null) Files.createDirectories(parent);
-                out = Files.newBufferedWriter(file, StandardCharsets.UTF_8);
+                out = append ? Files.newBufferedWriter(file, StandardCharsets.UTF_8, java.nio.file.StandardOpenOption.CREATE,
+                        java.nio.file.StandardOpenOption.APPEND) : Files.newBufferedWriter(file, StandardCharsets.UTF_8);
             } catch (IOException e) {
                 throw new UncheckedIOException("cannot write " + file, e);
             }
@@ -94,6 +100,7 @@ public final class Jsonl {
             try {
                 out.write(toLine(record));
                 out.write('\n');
+                if (flushEach) out.flush();
             } catch (IOException e) {
                 throw new UncheckedIOException("cannot write " + file, e);
             }
