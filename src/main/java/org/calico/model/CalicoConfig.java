@@ -74,21 +74,21 @@ public record CalicoConfig(String name, EvaVitConfig eva, QFormerConfig qformer,
 
     /**
      * The embedded default: small enough to train from scratch on 2 CPU cores in minutes on 128x128 synthetic
-     * part-objects. EVA 64 px / patch 8 (65 tokens, width 96), Q-Former 96 wide with 8 queries, DINOv2 64 px / patch 8
-     * (width 96), CEM 4 heads, LLaMA 4 layers of width 128 on the embedded word vocabulary, CAMs before layers 2 and 3
+     * part-objects. EVA 128 px / patch 16 (65 tokens, width 96), Q-Former 96 wide with 8 queries, DINOv2 128 px / patch
+     * 16 (width 96), CEM 4 heads, LLaMA 4 layers of width 128 on the embedded word vocabulary, CAMs before layers 2 and 3
      * ({@link #evenCamLayers}: the paper's 11/22 of 32 scaled to 4 layers), SAM 128 px / patch 8 (16x16 grid, width 64, 2 blocks, windows of 4
      * with block 1 global), decoder width 64, [SEG] projection 128 -> 128 -> 64. No LoRA: trained from scratch, every
      * weight trainable.
      */
     public static CalicoConfig calicoTiny() {
         int vocab = WordTokenizer.tinyDefault().vocabSize();
-        EvaVitConfig eva = new EvaVitConfig(64, 8, 96, 2, 4, 384, 1e-6, 1e-5, true);
+        EvaVitConfig eva = new EvaVitConfig(128, 16, 96, 2, 4, 384, 1e-6, 1e-5, true);
         QFormerConfig qf = new QFormerConfig(96, 2, 4, 192, 2, 96, 1e-12, 8);
-        Dinov2Config dino = new Dinov2Config(64, 8, 96, 2, 4, 384, 4, 1e-6, true, 0.0, true);
+        Dinov2Config dino = new Dinov2Config(128, 16, 96, 2, 4, 384, 4, 1e-6, true, 0.0, true);
         CemConfig cem = new CemConfig(96, 96, 4, -1, org.calico.vision.DinoFacet.TOKEN, true, 1e-6);
         LlamaConfig llm = new LlamaConfig(vocab, 128, 344, 4, 4, 4, 32, 1e-5, 10000.0, 512, 1, 2, 3, false);
         SamConfig sam = SamConfig.small(128, 8, 64, 2, 4, 4, List.of(1), 64, 128, 4);
-        return new CalicoConfig("calico-tiny", eva, qf, dino, 64, cem, true, llm, null, evenCamLayers(4, 2), sam, 64, "word:tiny", 64);
+        return new CalicoConfig("calico-tiny", eva, qf, dino, 128, cem, true, llm, null, evenCamLayers(4, 2), sam, 64, "word:tiny", 64);
     }
 
     /** "calico-7b" / "7b" or "calico-tiny" / "tiny". */

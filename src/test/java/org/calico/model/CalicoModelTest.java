@@ -44,7 +44,7 @@ class CalicoModelTest {
         return new RgbImage(h, w, px);
     }
 
-    static List<RgbImage> images(int n) {
+    public static List<RgbImage> images(int n) {
         List<RgbImage> out = new ArrayList<>();
         for (int i = 0; i < n; i++) out.add(noise(100 + i, 96 + 16 * i, 128));
         return out;
