@@ -1,11 +1,22 @@
 // cuda_common.cuh -- helpers shared by CALICO's CUDA kernels.
 #pragma once
 
+#ifdef CALICO_CUDA_EMU
+// CPU emulation of the CUDA subset these kernels use (bench/gpu/emu): checks indexing, tiling and
+// synchronisation logic without a GPU. Never part of the shipped library.
+#include "cuda_emu.h"
+#else
 #include <cuda_runtime.h>
 #include <cuda_bf16.h>
 #include <cuda_fp16.h>
+#endif
 
 #include <string>
+
+/** kernel<<<grid, block, 0, stream>>>(args...) -- a macro so that the emulation harness can replace it. */
+#ifndef CALICO_LAUNCH
+#define CALICO_LAUNCH(kernel, grid, block, stream, ...) kernel<<<(grid), (block), 0, (stream)>>>(__VA_ARGS__)
+#endif
 
 #include "common.h"
 

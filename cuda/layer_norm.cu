@@ -31,9 +31,9 @@ static int launch(int64_t x, int64_t y, int64_t w, int64_t b, int64_t rows, int6
                   int64_t ys, float eps, int64_t stream) {
     if (rows == 0) return CALICO_OK;
     int threads = cols >= 1024 ? 1024 : (cols >= 256 ? 256 : 128);
-    layer_norm_kernel<T><<<static_cast<unsigned>(rows), threads, 0, reinterpret_cast<cudaStream_t>(stream)>>>(
-        reinterpret_cast<const T*>(x), reinterpret_cast<T*>(y), reinterpret_cast<const T*>(w),
-        reinterpret_cast<const T*>(b), cols, xs, ys, eps);
+    CALICO_LAUNCH(layer_norm_kernel<T>, dim3(static_cast<unsigned>(rows)), dim3(threads),
+                  reinterpret_cast<cudaStream_t>(stream), reinterpret_cast<const T*>(x), reinterpret_cast<T*>(y),
+                  reinterpret_cast<const T*>(w), reinterpret_cast<const T*>(b), cols, xs, ys, eps);
     return check_launch("layer_norm_kernel");
 }
 

@@ -1,0 +1,253 @@
+// cam.cpp -- the two native stages of CALICO's Correspondence Adaptation Module (VPG-C style, spec §5/§7), CPU.
+//
+// adapt:       out[b, n, :] = queries[n, :] + ba + Wa @ hidden[b, last_idx[b], :]
+//              (gather + one pass over Wa for all batch rows + bias + broadcast add, one call)
+// scatter_add: out[b, l, :] = hidden[b, l, :] + sum_{images j on row b whose span covers l} proj[j, l - s_j, :]
+//              (proj = x Wr^T + br comes from one GEMM for all images; this pass fuses the copy of hidden with the
+//              scatter-add, or touches only the span rows when out == hidden)
+#include <algorithm>
+#include <string>
+
+#include "kernel_util.h"
+
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+namespace calico {
+
+namespace {
+
+constexpr int kRowsPerTask = 16;  // rows of Wa per task: 16 x D fp32 stays in L2 while every batch row uses it
+
+// out[i] = <w, h_i> for 4 vectors h0..h3 of length n (16 partial sums per vector, then reduced).
+CALICO_KERNEL_CLONES
+void dot4(const float* __restrict w, const float* __restrict h0, const float* __restrict h1,
+          const float* __restrict h2, const float* __restrict h3, int64_t n, float* __restrict out) {
+    float a0[16], a1[16], a2[16], a3[16];
+    for (int t = 0; t < 16; t++) a0[t] = a1[t] = a2[t] = a3[t] = 0.f;
+    int64_t c = 0;
+    for (; c + 16 <= n; c += 16) {
+        for (int t = 0; t < 16; t++) {
+            const float wv = w[c + t];
+            a0[t] += wv * h0[c + t];
+            a1[t] += wv * h1[c + t];
+            a2[t] += wv * h2[c + t];
+            a3[t] += wv * h3[c + t];
+        }
+    }
+    float s0 = 0.f, s1 = 0.f, s2 = 0.f, s3 = 0.f;
+    for (; c < n; c++) {
+        s0 += w[c] * h0[c];
+        s1 += w[c] * h1[c];
+        s2 += w[c] * h2[c];
+        s3 += w[c] * h3[c];
+    }
+    for (int t = 0; t < 16; t++) {
+        s0 += a0[t];
+        s1 += a1[t];
+        s2 += a2[t];
+        s3 += a3[t];
+    }
+    out[0] = s0;
+    out[1] = s1;
+    out[2] = s2;
+    out[3] = s3;
+}
+
+CALICO_KERNEL_CLONES
+void add_rows(float* __restrict acc, const float* __restrict x, int64_t n) {
+    for (int64_t c = 0; c < n; c++) acc[c] += x[c];
+}
+
+CALICO_KERNEL_CLONES
+void add3_f32(float* __restrict out, const float* __restrict a, const float* __restrict b, int64_t n) {
+    for (int64_t c = 0; c < n; c++) out[c] = a[c] + b[c];
+}
+
+}  // namespace
+
+int cam_adapt_cpu(int dtype, int64_t hidden, const int64_t* last_idx, int64_t wa, int64_t ba, int64_t queries,
+                  int64_t out, int64_t B, int64_t L, int64_t D, int64_t Dq, int64_t Nq, int64_t hbs, int64_t hrs) {
+    const int64_t es = dtype_size(dtype);
+    for (int64_t b = 0; b < B; b++)
+        if (last_idx[b] < 0 || last_idx[b] >= L)
+            return set_error(CALICO_ERR_ARG, "cam_adapt: last_idx[" + std::to_string(b) + "] = " +
+                                                 std::to_string(last_idx[b]) + " outside [0, " + std::to_string(L) + ")");
+    const int64_t B4 = (B + 3) / 4 * 4;
+    // gathered hidden rows in fp32 (shared by all threads; the calling thread is the team's master)
+    float* hrows = thread_scratch(7, static_cast<size_t>(B4 * D + B * Dq));
+    if (!hrows) return set_error(CALICO_ERR_ARG, "cam_adapt: out of memory for scratch");
+    float* proj = hrows + B4 * D;
+    for (int64_t b = 0; b < B; b++)
+        load_f32(dtype, reinterpret_cast<const char*>(hidden) + (b * hbs + last_idx[b] * hrs) * es, D, hrows + b * D);
+    for (int64_t b = B; b < B4; b++) std::memcpy(hrows + b * D, hrows, static_cast<size_t>(D) * 4);
+
+    const int64_t ntask = (Dq + kRowsPerTask - 1) / kRowsPerTask;
+    const char* W = reinterpret_cast<const char*>(wa);
+    int failed = 0;
+#pragma omp parallel num_threads(kernel_threads()) if (Dq * D * B > 65536)
+    {
+        float* wrow = dtype == CALICO_F32 ? nullptr : thread_scratch(0, static_cast<size_t>(kRowsPerTask) * D);
+        float* brow = thread_scratch(1, kRowsPerTask);
+        if ((dtype != CALICO_F32 && !wrow) || !brow) {
+#pragma omp atomic write
+            failed = 1;
+        }
+#pragma omp for schedule(static)
+        for (int64_t t = 0; t < ntask; t++) {
+            if ((dtype != CALICO_F32 && !wrow) || !brow) continue;
+            const int64_t o0 = t * kRowsPerTask;
+            const int nrows = static_cast<int>(std::min<int64_t>(kRowsPerTask, Dq - o0));
+            const float* w32;
+            if (dtype == CALICO_F32) {
+                w32 = reinterpret_cast<const float*>(W) + o0 * D;
+            } else {
+                load_f32(dtype, W + o0 * D * es, nrows * D, wrow);
+                w32 = wrow;
+            }
+            load_f32(dtype, reinterpret_cast<const char*>(ba) + o0 * es, nrows, brow);
+            for (int r = 0; r < nrows; r++) {
+                const float* w = w32 + r * D;
+                for (int64_t b = 0; b < B; b += 4) {
+                    float s[4];
+                    dot4(w, hrows + b * D, hrows + (b + 1) * D, hrows + (b + 2) * D, hrows + (b + 3) * D, D, s);
+                    for (int i = 0; i < 4 && b + i < B; i++) proj[(b + i) * Dq + o0 + r] = brow[r] + s[i];
+                }
+            }
+        }
+        // implicit barrier: proj complete
+        float* qrow = thread_scratch(2, static_cast<size_t>(2 * Dq));
+        if (!qrow) {
+#pragma omp atomic write
+            failed = 1;
+        }
+#pragma omp for schedule(static)
+        for (int64_t bn = 0; bn < B * Nq; bn++) {
+            if (!qrow) continue;
+            const int64_t b = bn / Nq, n = bn % Nq;
+            load_f32(dtype, reinterpret_cast<const char*>(queries) + n * Dq * es, Dq, qrow);
+            add3_f32(qrow + Dq, qrow, proj + b * Dq, Dq);
+            store_f32(dtype, qrow + Dq, Dq, reinterpret_cast<char*>(out) + bn * Dq * es);
+        }
+    }
+    if (failed) return set_error(CALICO_ERR_ARG, "cam_adapt: out of memory for per-thread scratch");
+    return CALICO_OK;
+}
+
+int cam_scatter_add_cpu(int dtype, int64_t hidden, int64_t out, int64_t proj, const int64_t* spans, int64_t B,
+                        int64_t L, int64_t D, int64_t nimg, int64_t nq) {
+    const int64_t es = dtype_size(dtype);
+    for (int64_t j = 0; j < nimg; j++) {
+        const int64_t b = spans[2 * j], s = spans[2 * j + 1];
+        if (b < 0 || b >= B || s < 0 || s + nq > L)
+            return set_error(CALICO_ERR_ARG, "cam_scatter_add: span " + std::to_string(j) + " (row " +
+                                                 std::to_string(b) + ", start " + std::to_string(s) + ", length " +
+                                                 std::to_string(nq) + ") outside hidden [" + std::to_string(B) +
+                                                 ", " + std::to_string(L) + "]");
+    }
+    const bool inplace = hidden == out;
+    const char* H = reinterpret_cast<const char*>(hidden);
+    const char* P = reinterpret_cast<const char*>(proj);
+    char* O = reinterpret_cast<char*>(out);
+    const int64_t rows = B * L;
+    int failed = 0;
+#pragma omp parallel num_threads(kernel_threads()) if (rows * D > 65536)
+    {
+        float* acc = thread_scratch(0, static_cast<size_t>(2 * D));
+        if (!acc) {
+#pragma omp atomic write
+            failed = 1;
+        }
+#pragma omp for schedule(static)
+        for (int64_t r = 0; r < rows; r++) {
+            if (!acc) continue;
+            const int64_t b = r / L, l = r % L;
+            int hits = 0;
+            for (int64_t j = 0; j < nimg; j++) {
+                const int64_t s = spans[2 * j];
+                const int64_t st = spans[2 * j + 1];
+                if (s != b || l < st || l >= st + nq) continue;
+                const char* prow = P + (j * nq + (l - st)) * D * es;
+                if (hits == 0) load_f32(dtype, H + r * D * es, D, acc);
+                if (dtype == CALICO_F32) {
+                    add_rows(acc, reinterpret_cast<const float*>(prow), D);
+                } else {
+                    load_f32(dtype, prow, D, acc + D);
+                    add_rows(acc, acc + D, D);
+                }
+                hits++;
+            }
+            if (hits > 0)
+                store_f32(dtype, acc, D, O + r * D * es);
+            else if (!inplace)
+                std::memcpy(O + r * D * es, H + r * D * es, static_cast<size_t>(D * es));
+        }
+    }
+    if (failed) return set_error(CALICO_ERR_ARG, "cam_scatter_add: out of memory for per-thread scratch");
+    return CALICO_OK;
+}
+
+#ifdef CALICO_WITH_CUDA
+int cam_adapt_cuda(int dtype, int64_t hidden, int64_t last_idx, int64_t wa, int64_t ba, int64_t queries, int64_t out,
+                   int64_t B, int64_t L, int64_t D, int64_t Dq, int64_t Nq, int64_t hbs, int64_t hrs, int64_t stream);
+int cam_scatter_add_cuda(int dtype, int64_t hidden, int64_t out, int64_t proj, int64_t spans, int64_t B, int64_t L,
+                         int64_t D, int64_t nimg, int64_t nq, int64_t stream);
+#endif
+
+}  // namespace calico
+
+extern "C" int calico_cam_adapt(int device, int dtype, int64_t hidden, int64_t last_idx, int64_t wa, int64_t ba,
+                                int64_t queries, int64_t out, int64_t batch, int64_t seq, int64_t dim, int64_t dq,
+                                int64_t nq, int64_t h_bs, int64_t h_rs, int64_t stream) {
+    calico::clear_error();
+    using calico::set_error;
+    if (calico::dtype_size(dtype) == 0)
+        return set_error(CALICO_ERR_UNSUPPORTED, "cam_adapt: unsupported dtype code " + std::to_string(dtype));
+    if (batch < 0 || seq <= 0 || dim <= 0 || dq <= 0 || nq <= 0 || h_rs < dim || h_bs < 0)
+        return set_error(CALICO_ERR_ARG, "cam_adapt: bad sizes batch=" + std::to_string(batch) + " seq=" +
+                                             std::to_string(seq) + " dim=" + std::to_string(dim) + " dq=" +
+                                             std::to_string(dq) + " nq=" + std::to_string(nq));
+    if (batch == 0) return CALICO_OK;
+    if (!hidden || !last_idx || !wa || !ba || !queries || !out)
+        return set_error(CALICO_ERR_ARG, "cam_adapt: null address");
+    if (device == 0)
+        return calico::cam_adapt_cpu(dtype, hidden, reinterpret_cast<const int64_t*>(last_idx), wa, ba, queries, out,
+                                     batch, seq, dim, dq, nq, h_bs, h_rs);
+#ifdef CALICO_WITH_CUDA
+    if (device == 1)
+        return calico::cam_adapt_cuda(dtype, hidden, last_idx, wa, ba, queries, out, batch, seq, dim, dq, nq, h_bs,
+                                      h_rs, stream);
+#else
+    (void)stream;
+    if (device == 1) return set_error(CALICO_ERR_NO_CUDA, "cam_adapt: library built without CUDA");
+#endif
+    return set_error(CALICO_ERR_ARG, "cam_adapt: unknown device " + std::to_string(device));
+}
+
+extern "C" int calico_cam_scatter_add(int device, int dtype, int64_t hidden, int64_t out, int64_t proj, int64_t spans,
+                                      int64_t batch, int64_t seq, int64_t dim, int64_t n_img, int64_t nq,
+                                      int64_t stream) {
+    calico::clear_error();
+    using calico::set_error;
+    if (calico::dtype_size(dtype) == 0)
+        return set_error(CALICO_ERR_UNSUPPORTED, "cam_scatter_add: unsupported dtype code " + std::to_string(dtype));
+    if (batch < 0 || seq < 0 || dim <= 0 || n_img < 0 || nq <= 0)
+        return set_error(CALICO_ERR_ARG, "cam_scatter_add: bad sizes batch=" + std::to_string(batch) + " seq=" +
+                                             std::to_string(seq) + " dim=" + std::to_string(dim) + " n_img=" +
+                                             std::to_string(n_img) + " nq=" + std::to_string(nq));
+    if (batch * seq == 0) return CALICO_OK;
+    if (!hidden || !out || (n_img > 0 && (!proj || !spans)))
+        return set_error(CALICO_ERR_ARG, "cam_scatter_add: null address");
+    if (device == 0)
+        return calico::cam_scatter_add_cpu(dtype, hidden, out, proj, reinterpret_cast<const int64_t*>(spans), batch,
+                                           seq, dim, n_img, nq);
+#ifdef CALICO_WITH_CUDA
+    if (device == 1)
+        return calico::cam_scatter_add_cuda(dtype, hidden, out, proj, spans, batch, seq, dim, n_img, nq, stream);
+#else
+    (void)stream;
+    if (device == 1) return set_error(CALICO_ERR_NO_CUDA, "cam_scatter_add: library built without CUDA");
+#endif
+    return set_error(CALICO_ERR_ARG, "cam_scatter_add: unknown device " + std::to_string(device));
+}
