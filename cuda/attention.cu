@@ -294,21 +294,24 @@ int dispatch_dp(int dp, int64_t q, int64_t k, int64_t v, int64_t o, const MhaPar
 
 }  // namespace
 
-int64_t mha_cuda_workspace_bytes(int64_t B, int64_t H, int64_t Lq, int64_t Lk, int64_t d) {
+int64_t mha_cuda_workspace_bytes(int device, int64_t B, int64_t H, int64_t Lq, int64_t Lk, int64_t d) {
     const int dp = head_pad(d);
     if (dp == 0 || B <= 0 || H <= 0 || Lq <= 0 || Lk <= 0) return 0;
+    DeviceGuard guard(device);
+    if (!guard.ok()) return 0;
     int nsplit = 1;
     int64_t per = 0;
     plan_split(B, H, Lq, Lk, dp, &nsplit, &per);
     return workspace_for(B, H, Lq, nsplit, dp);
 }
 
-int mha_cuda(int dtype, int64_t q, int64_t k, int64_t v, int64_t o, int64_t B, int64_t H, int64_t Lq, int64_t Lk,
+int mha_cuda(int device, int dtype, int64_t q, int64_t k, int64_t v, int64_t o, int64_t B, int64_t H, int64_t Lq, int64_t Lk,
              int64_t d, int64_t qbs, int64_t qrs, int64_t kbs, int64_t krs, int64_t vbs, int64_t vrs, int64_t obs,
              int64_t ors, float scale, int64_t workspace, int64_t workspace_bytes, int64_t stream) {
     const int dp = head_pad(d);
     if (dp == 0)
         return set_error(CALICO_ERR_UNSUPPORTED, "mha_cuda: head size " + std::to_string(d) + " > 128 not supported");
+    CALICO_DEVICE_GUARD(device, "mha_cuda")
     MhaParams p{B, H, Lq, Lk, d, qbs, qrs, kbs, krs, vbs, vrs, obs, ors, scale * 1.4426950408889634f, 1, 0};
     cudaStream_t st = reinterpret_cast<cudaStream_t>(stream);
     switch (dtype) {

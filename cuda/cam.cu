@@ -121,8 +121,9 @@ int launch_scatter(int64_t hidden, int64_t out, int64_t proj, int64_t spans, int
 
 }  // namespace
 
-int cam_adapt_cuda(int dtype, int64_t hidden, int64_t last_idx, int64_t wa, int64_t ba, int64_t queries, int64_t out,
+int cam_adapt_cuda(int device, int dtype, int64_t hidden, int64_t last_idx, int64_t wa, int64_t ba, int64_t queries, int64_t out,
                    int64_t B, int64_t L, int64_t D, int64_t Dq, int64_t Nq, int64_t hbs, int64_t hrs, int64_t stream) {
+    CALICO_DEVICE_GUARD(device, "cam_adapt_cuda")
     cudaStream_t st = reinterpret_cast<cudaStream_t>(stream);
     switch (dtype) {
         case CALICO_F32: return launch_adapt<float>(hidden, last_idx, wa, ba, queries, out, B, L, D, Dq, Nq, hbs, hrs, st);
@@ -133,8 +134,9 @@ int cam_adapt_cuda(int dtype, int64_t hidden, int64_t last_idx, int64_t wa, int6
     }
 }
 
-int cam_scatter_add_cuda(int dtype, int64_t hidden, int64_t out, int64_t proj, int64_t spans, int64_t B, int64_t L,
+int cam_scatter_add_cuda(int device, int dtype, int64_t hidden, int64_t out, int64_t proj, int64_t spans, int64_t B, int64_t L,
                          int64_t D, int64_t nimg, int64_t nq, int64_t stream) {
+    CALICO_DEVICE_GUARD(device, "cam_scatter_add_cuda")
     cudaStream_t st = reinterpret_cast<cudaStream_t>(stream);
     switch (dtype) {
         case CALICO_F32: return launch_scatter<float>(hidden, out, proj, spans, B, L, D, nimg, nq, st);

@@ -44,6 +44,47 @@ inline int check_launch(const char* what) {
     return CALICO_OK;
 }
 
+/**
+ * Makes CUDA device (device_code - 1) current for the scope (C ABI device codes: 0 = CPU, 1 + i = cuda:i) and
+ * restores the previous one. ok() is false when the device cannot be selected.
+ */
+class DeviceGuard {
+  public:
+    explicit DeviceGuard(int device_code) {
+        const int idx = device_code - 1;
+        int cur = -1;
+        if (cudaGetDevice(&cur) != cudaSuccess) {
+            cudaGetLastError();
+            ok_ = false;
+            return;
+        }
+        if (cur != idx) {
+            if (cudaSetDevice(idx) != cudaSuccess) {
+                cudaGetLastError();
+                ok_ = false;
+                return;
+            }
+            prev_ = cur;
+        }
+    }
+    ~DeviceGuard() {
+        if (prev_ >= 0) cudaSetDevice(prev_);
+    }
+    bool ok() const { return ok_; }
+    DeviceGuard(const DeviceGuard&) = delete;
+    DeviceGuard& operator=(const DeviceGuard&) = delete;
+
+  private:
+    int prev_ = -1;
+    bool ok_ = true;
+};
+
+#define CALICO_DEVICE_GUARD(device_code, what)                                                                  \
+    DeviceGuard device_guard_(device_code);                                                                     \
+    if (!device_guard_.ok())                                                                                    \
+        return set_error(CALICO_ERR_CUDA, std::string(what) + ": cannot select CUDA device " +                 \
+                                              std::to_string((device_code) - 1));
+
 __device__ inline float warp_sum(float v) {
     for (int o = 16; o > 0; o >>= 1) v += __shfl_xor_sync(0xffffffffu, v, o);
     return v;

@@ -137,8 +137,9 @@ int launch_stage2(int64_t y, int64_t bias, int64_t hyper, int64_t out, int64_t N
 
 }  // namespace
 
-int sam_upscale_ln_gelu_cuda(int dtype, int64_t y, int64_t bias, int64_t lnw, int64_t lnb, int64_t out, int64_t N,
+int sam_upscale_ln_gelu_cuda(int device, int dtype, int64_t y, int64_t bias, int64_t lnw, int64_t lnb, int64_t out, int64_t N,
                              int64_t H, int64_t W, int64_t C, float eps, int64_t stream) {
+    CALICO_DEVICE_GUARD(device, "sam_upscale_ln_gelu_cuda")
     cudaStream_t st = reinterpret_cast<cudaStream_t>(stream);
     switch (dtype) {
         case CALICO_F32: return launch_ln_gelu<float>(y, bias, lnw, lnb, out, N, H, W, C, eps, st);
@@ -148,8 +149,9 @@ int sam_upscale_ln_gelu_cuda(int dtype, int64_t y, int64_t bias, int64_t lnw, in
     }
 }
 
-int sam_stage2_cuda(int dtype, int64_t y, int64_t bias, int64_t hyper, int64_t out, int64_t N, int64_t H, int64_t W,
+int sam_stage2_cuda(int device, int dtype, int64_t y, int64_t bias, int64_t hyper, int64_t out, int64_t N, int64_t H, int64_t W,
                     int64_t C, int64_t M, int64_t stream) {
+    CALICO_DEVICE_GUARD(device, "sam_stage2_cuda")
     cudaStream_t st = reinterpret_cast<cudaStream_t>(stream);
     switch (dtype) {
         case CALICO_F32: return launch_stage2<float>(y, bias, hyper, out, N, H, W, C, M, st);

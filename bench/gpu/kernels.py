@@ -62,7 +62,10 @@ EMULATE = False
 
 
 def _dev(t):
-    return 1 if (t.is_cuda or EMULATE) else 0
+    """C ABI device code: 0 = CPU, 1 + i = cuda:i."""
+    if t.is_cuda:
+        return 1 + (t.device.index or 0)
+    return 1 if EMULATE else 0
 
 
 def _stream(t):

@@ -49,6 +49,7 @@ inline cudaError_t cudaGetDevice(int* d) {
     *d = 0;
     return cudaSuccess;
 }
+inline cudaError_t cudaSetDevice(int) { return cudaSuccess; }
 /** SM count seen by the split-K planner: CALICO_EMU_SMS (default 16) so that small test grids take the split path. */
 inline cudaError_t cudaDeviceGetAttribute(int* v, cudaDeviceAttr, int) {
     const char* e = std::getenv("CALICO_EMU_SMS");

@@ -287,10 +287,10 @@ int mha_cpu(const MhaArgs& a) {
 }  // namespace
 
 #ifdef CALICO_WITH_CUDA
-int mha_cuda(int dtype, int64_t q, int64_t k, int64_t v, int64_t o, int64_t B, int64_t H, int64_t Lq, int64_t Lk,
+int mha_cuda(int device, int dtype, int64_t q, int64_t k, int64_t v, int64_t o, int64_t B, int64_t H, int64_t Lq, int64_t Lk,
              int64_t d, int64_t qbs, int64_t qrs, int64_t kbs, int64_t krs, int64_t vbs, int64_t vrs, int64_t obs,
              int64_t ors, float scale, int64_t workspace, int64_t workspace_bytes, int64_t stream);
-int64_t mha_cuda_workspace_bytes(int64_t B, int64_t H, int64_t Lq, int64_t Lk, int64_t d);
+int64_t mha_cuda_workspace_bytes(int device, int64_t B, int64_t H, int64_t Lq, int64_t Lk, int64_t d);
 #endif
 
 }  // namespace calico
@@ -298,7 +298,7 @@ int64_t mha_cuda_workspace_bytes(int64_t B, int64_t H, int64_t Lq, int64_t Lk, i
 extern "C" int64_t calico_mha_workspace_bytes(int device, int64_t batch, int64_t heads, int64_t lq, int64_t lk,
                                               int64_t d) {
 #ifdef CALICO_WITH_CUDA
-    if (device == 1) return calico::mha_cuda_workspace_bytes(batch, heads, lq, lk, d);
+    if (device >= 1) return calico::mha_cuda_workspace_bytes(device, batch, heads, lq, lk, d);
 #endif
     (void)device, (void)batch, (void)heads, (void)lq, (void)lk, (void)d;
     return 0;
@@ -336,12 +336,12 @@ extern "C" int calico_mha(int device, int dtype, int64_t q, int64_t k, int64_t v
         return calico::mha_cpu(a);
     }
 #ifdef CALICO_WITH_CUDA
-    if (device == 1)
-        return calico::mha_cuda(dtype, q, k, v, out, batch, heads, lq, lk, d, q_bs, q_rs, k_bs, k_rs, v_bs, v_rs,
+    if (device >= 1)
+        return calico::mha_cuda(device, dtype, q, k, v, out, batch, heads, lq, lk, d, q_bs, q_rs, k_bs, k_rs, v_bs, v_rs,
                                 o_bs, o_rs, scale, workspace, workspace_bytes, stream);
 #else
     (void)workspace, (void)workspace_bytes, (void)stream;
-    if (device == 1) return set_error(CALICO_ERR_NO_CUDA, "mha: library built without CUDA");
+    if (device >= 1) return set_error(CALICO_ERR_NO_CUDA, "mha: library built without CUDA");
 #endif
     return set_error(CALICO_ERR_ARG, "mha: unknown device " + std::to_string(device));
 }

@@ -1,5 +1,8 @@
 // calico_kernels.h -- C ABI of CALICO's own kernels (CPU in src/main/cpp, CUDA in cuda/).
 //
+// Device codes: 0 = CPU, 1 + i = CUDA device i (the kernel makes that device current for its launch); stream is a
+// cudaStream_t as int64 (0 = the legacy default stream, which is LibTorch's default stream).
+//
 // Every kernel receives raw addresses (as int64, from LibTorch's Tensor.data_ptr()), sizes and
 // element strides; the Java side (org.calico.kernels) checks shapes, dtypes and contiguity before
 // calling. Functions return CALICO_OK (0) or a negative error code; calico_last_error() gives the
@@ -53,7 +56,7 @@ const char* calico_cuda_status(void);
  * LayerNorm over the last dimension: y[r, :] = (x[r, :] - mean) / sqrt(var + eps) * w + b.
  * x, y: [rows, cols] with row strides x_stride / y_stride (in elements), last dim contiguous.
  * w, b: [cols] contiguous, same dtype as x (b may be 0 = no bias). Statistics in fp32.
- * device: 0 = CPU, 1 = CUDA (stream = cudaStream_t as int64, 0 = default stream).
+ * device: 0 = CPU, 1 + i = CUDA device i (stream = cudaStream_t as int64, 0 = legacy default stream).
  */
 int calico_layer_norm(int device, int dtype, int64_t x, int64_t y, int64_t w, int64_t b,
                       int64_t rows, int64_t cols, int64_t x_stride, int64_t y_stride,

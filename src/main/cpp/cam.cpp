@@ -189,9 +189,9 @@ int cam_scatter_add_cpu(int dtype, int64_t hidden, int64_t out, int64_t proj, co
 }
 
 #ifdef CALICO_WITH_CUDA
-int cam_adapt_cuda(int dtype, int64_t hidden, int64_t last_idx, int64_t wa, int64_t ba, int64_t queries, int64_t out,
+int cam_adapt_cuda(int device, int dtype, int64_t hidden, int64_t last_idx, int64_t wa, int64_t ba, int64_t queries, int64_t out,
                    int64_t B, int64_t L, int64_t D, int64_t Dq, int64_t Nq, int64_t hbs, int64_t hrs, int64_t stream);
-int cam_scatter_add_cuda(int dtype, int64_t hidden, int64_t out, int64_t proj, int64_t spans, int64_t B, int64_t L,
+int cam_scatter_add_cuda(int device, int dtype, int64_t hidden, int64_t out, int64_t proj, int64_t spans, int64_t B, int64_t L,
                          int64_t D, int64_t nimg, int64_t nq, int64_t stream);
 #endif
 
@@ -215,12 +215,12 @@ extern "C" int calico_cam_adapt(int device, int dtype, int64_t hidden, int64_t l
         return calico::cam_adapt_cpu(dtype, hidden, reinterpret_cast<const int64_t*>(last_idx), wa, ba, queries, out,
                                      batch, seq, dim, dq, nq, h_bs, h_rs);
 #ifdef CALICO_WITH_CUDA
-    if (device == 1)
-        return calico::cam_adapt_cuda(dtype, hidden, last_idx, wa, ba, queries, out, batch, seq, dim, dq, nq, h_bs,
+    if (device >= 1)
+        return calico::cam_adapt_cuda(device, dtype, hidden, last_idx, wa, ba, queries, out, batch, seq, dim, dq, nq, h_bs,
                                       h_rs, stream);
 #else
     (void)stream;
-    if (device == 1) return set_error(CALICO_ERR_NO_CUDA, "cam_adapt: library built without CUDA");
+    if (device >= 1) return set_error(CALICO_ERR_NO_CUDA, "cam_adapt: library built without CUDA");
 #endif
     return set_error(CALICO_ERR_ARG, "cam_adapt: unknown device " + std::to_string(device));
 }
@@ -243,11 +243,11 @@ extern "C" int calico_cam_scatter_add(int device, int dtype, int64_t hidden, int
         return calico::cam_scatter_add_cpu(dtype, hidden, out, proj, reinterpret_cast<const int64_t*>(spans), batch,
                                            seq, dim, n_img, nq);
 #ifdef CALICO_WITH_CUDA
-    if (device == 1)
-        return calico::cam_scatter_add_cuda(dtype, hidden, out, proj, spans, batch, seq, dim, n_img, nq, stream);
+    if (device >= 1)
+        return calico::cam_scatter_add_cuda(device, dtype, hidden, out, proj, spans, batch, seq, dim, n_img, nq, stream);
 #else
     (void)stream;
-    if (device == 1) return set_error(CALICO_ERR_NO_CUDA, "cam_scatter_add: library built without CUDA");
+    if (device >= 1) return set_error(CALICO_ERR_NO_CUDA, "cam_scatter_add: library built without CUDA");
 #endif
     return set_error(CALICO_ERR_ARG, "cam_scatter_add: unknown device " + std::to_string(device));
 }

@@ -94,7 +94,7 @@ int layer_norm_cpu(int dtype, int64_t x, int64_t y, int64_t w, int64_t b, int64_
 }
 
 #ifdef CALICO_WITH_CUDA
-int layer_norm_cuda(int dtype, int64_t x, int64_t y, int64_t w, int64_t b, int64_t rows, int64_t cols,
+int layer_norm_cuda(int device, int dtype, int64_t x, int64_t y, int64_t w, int64_t b, int64_t rows, int64_t cols,
                     int64_t xs, int64_t ys, float eps, int64_t stream);
 #endif
 
@@ -112,10 +112,10 @@ extern "C" int calico_layer_norm(int device, int dtype, int64_t x, int64_t y, in
                                                      std::to_string(x_stride) + "/" + std::to_string(y_stride));
     if (device == 0) return calico::layer_norm_cpu(dtype, x, y, w, b, rows, cols, x_stride, y_stride, eps);
 #ifdef CALICO_WITH_CUDA
-    if (device == 1) return calico::layer_norm_cuda(dtype, x, y, w, b, rows, cols, x_stride, y_stride, eps, stream);
+    if (device >= 1) return calico::layer_norm_cuda(device, dtype, x, y, w, b, rows, cols, x_stride, y_stride, eps, stream);
 #else
     (void)stream;
-    if (device == 1) return calico::set_error(CALICO_ERR_NO_CUDA, "layer_norm: library built without CUDA");
+    if (device >= 1) return calico::set_error(CALICO_ERR_NO_CUDA, "layer_norm: library built without CUDA");
 #endif
     return calico::set_error(CALICO_ERR_ARG, "layer_norm: unknown device " + std::to_string(device));
 }

@@ -199,9 +199,9 @@ int sam_stage2_cpu(int dtype, int64_t y, int64_t bias, int64_t hyper, int64_t ou
 }
 
 #ifdef CALICO_WITH_CUDA
-int sam_upscale_ln_gelu_cuda(int dtype, int64_t y, int64_t bias, int64_t lnw, int64_t lnb, int64_t out, int64_t N,
+int sam_upscale_ln_gelu_cuda(int device, int dtype, int64_t y, int64_t bias, int64_t lnw, int64_t lnb, int64_t out, int64_t N,
                              int64_t H, int64_t W, int64_t C, float eps, int64_t stream);
-int sam_stage2_cuda(int dtype, int64_t y, int64_t bias, int64_t hyper, int64_t out, int64_t N, int64_t H, int64_t W,
+int sam_stage2_cuda(int device, int dtype, int64_t y, int64_t bias, int64_t hyper, int64_t out, int64_t N, int64_t H, int64_t W,
                     int64_t C, int64_t M, int64_t stream);
 #endif
 
@@ -228,10 +228,10 @@ extern "C" int calico_sam_upscale_ln_gelu(int device, int dtype, int64_t y, int6
     if (!y || !bias || !ln_w || !ln_b || !out) return calico::set_error(CALICO_ERR_ARG, "sam_upscale_ln_gelu: null address");
     if (device == 0) return calico::sam_upscale_ln_gelu_cpu(dtype, y, bias, ln_w, ln_b, out, n, h, w, c, eps);
 #ifdef CALICO_WITH_CUDA
-    if (device == 1) return calico::sam_upscale_ln_gelu_cuda(dtype, y, bias, ln_w, ln_b, out, n, h, w, c, eps, stream);
+    if (device >= 1) return calico::sam_upscale_ln_gelu_cuda(device, dtype, y, bias, ln_w, ln_b, out, n, h, w, c, eps, stream);
 #else
     (void)stream;
-    if (device == 1) return calico::set_error(CALICO_ERR_NO_CUDA, "sam_upscale_ln_gelu: library built without CUDA");
+    if (device >= 1) return calico::set_error(CALICO_ERR_NO_CUDA, "sam_upscale_ln_gelu: library built without CUDA");
 #endif
     return calico::set_error(CALICO_ERR_ARG, "sam_upscale_ln_gelu: unknown device " + std::to_string(device));
 }
@@ -245,10 +245,10 @@ extern "C" int calico_sam_upscale_gelu(int device, int dtype, int64_t y, int64_t
     if (!y || !bias || !out) return calico::set_error(CALICO_ERR_ARG, "sam_upscale_gelu: null address");
     if (device == 0) return calico::sam_stage2_cpu(dtype, y, bias, 0, out, n, h, w, c, 0);
 #ifdef CALICO_WITH_CUDA
-    if (device == 1) return calico::sam_stage2_cuda(dtype, y, bias, 0, out, n, h, w, c, 0, stream);
+    if (device >= 1) return calico::sam_stage2_cuda(device, dtype, y, bias, 0, out, n, h, w, c, 0, stream);
 #else
     (void)stream;
-    if (device == 1) return calico::set_error(CALICO_ERR_NO_CUDA, "sam_upscale_gelu: library built without CUDA");
+    if (device >= 1) return calico::set_error(CALICO_ERR_NO_CUDA, "sam_upscale_gelu: library built without CUDA");
 #endif
     return calico::set_error(CALICO_ERR_ARG, "sam_upscale_gelu: unknown device " + std::to_string(device));
 }
@@ -263,10 +263,10 @@ extern "C" int calico_sam_hyper_masks(int device, int dtype, int64_t y, int64_t 
     if (!y || !bias || !hyper || !out) return calico::set_error(CALICO_ERR_ARG, "sam_hyper_masks: null address");
     if (device == 0) return calico::sam_stage2_cpu(dtype, y, bias, hyper, out, n, h, w, c, m);
 #ifdef CALICO_WITH_CUDA
-    if (device == 1) return calico::sam_stage2_cuda(dtype, y, bias, hyper, out, n, h, w, c, m, stream);
+    if (device >= 1) return calico::sam_stage2_cuda(device, dtype, y, bias, hyper, out, n, h, w, c, m, stream);
 #else
     (void)stream;
-    if (device == 1) return calico::set_error(CALICO_ERR_NO_CUDA, "sam_hyper_masks: library built without CUDA");
+    if (device >= 1) return calico::set_error(CALICO_ERR_NO_CUDA, "sam_hyper_masks: library built without CUDA");
 #endif
     return calico::set_error(CALICO_ERR_ARG, "sam_hyper_masks: unknown device " + std::to_string(device));
 }

@@ -3,6 +3,8 @@ package org.calico.cli;
 import java.util.concurrent.Callable;
 
 import org.calico.kernels.NativeLibrary;
+import org.calico.kernels.NativeOps;
+import org.calico.kernels.Ops;
 import org.calico.runtime.CalicoRuntime;
 
 import picocli.CommandLine.Command;
@@ -18,6 +20,10 @@ public final class InfoCommand implements Callable<Integer> {
         System.out.println("threads       " + CalicoRuntime.threads());
         System.out.println("native lib    " + NativeLibrary.buildInfo());
         System.out.println("cuda          " + NativeLibrary.cudaStatus());
+        System.out.println("cuda stream   " + NativeOps.streamSource());
+        System.out.println("kernels       backend per op (-Dcalico.kernels[.<op>]=torch|native; composite whenever autograd needs it)");
+        for (String op : Ops.NAMES)
+            System.out.printf("  %-24s cpu=%s cuda=%s%n", op, Ops.describe(op, false), Ops.describe(op, true));
         return 0;
     }
 }
