@@ -122,7 +122,8 @@ mha_kernel(const T* __restrict__ q, const T* __restrict__ k, const T* __restrict
 #pragma unroll
         for (int t = 0; t < OPT; t++) acc[t] *= alpha;
         __syncwarp();  // the row's probabilities come from the TPR lanes of this warp
-        for (int j = 0; j < BK; j++) {
+        const int jmax = static_cast<int>(min(static_cast<int64_t>(BK), kend - j0));  // block-uniform: no divergence
+        for (int j = 0; j < jmax; j++) {
             const float pj = sp[row][j];
 #pragma unroll
             for (int t = 0; t < OPT; t++) acc[t] += pj * sv[j][lr + TPR * t];

@@ -72,6 +72,7 @@ def case_qformer(lib, gen, B, Nq=32, Dq=768, S=257, De=1408, H=12):
     kv = torch.addmm(p["bkv"], enc.reshape(-1, De), p["wkv"].t())
     out = torch.empty(B, Nq, Dq, dtype=hidden.dtype, device=hidden.device)
     kv3 = kv.view(B, S, 2 * Dq)
+    k_c, v_c = kv3[:, :, :Dq].contiguous(), kv3[:, :, Dq:].contiguous()  # what the eager path's separate GEMMs give
     d = Dq // H
     return {
         "shape": f"B={B} Nq={Nq} Dq={Dq} S={S} De={De} H={H}",
@@ -80,7 +81,7 @@ def case_qformer(lib, gen, B, Nq=32, Dq=768, S=257, De=1408, H=12):
         "ref32": lambda: R.qformer_cross_attention(f32(hidden), f32(enc), f32(w)),
         "kernel_native": lambda: K.mha(lib, q, kv, kv, out, B, H, Nq, S, d, (Nq * Dq, Dq), (S * 2 * Dq, 2 * Dq),
                                        (S * 2 * Dq, 2 * Dq), (Nq * Dq, Dq), 0, Dq),
-        "kernel_eager": lambda: R.mha(q.view(B, Nq, Dq), kv3[:, :, :Dq], kv3[:, :, Dq:], H),
+        "kernel_eager": lambda: R.mha(q.view(B, Nq, Dq), k_c, v_c, H),
     }
 
 
@@ -97,6 +98,7 @@ def case_cem(lib, gen, B, SC=257, C=1408, SD=256, CD=1024, H=16):
     kv = gen.t(B * SD, 2 * C)
     a = torch.empty(B * SC, C, dtype=x.dtype, device=x.device)
     kv3 = kv.view(B, SD, 2 * C)
+    k_c, v_c = kv3[:, :, :C].contiguous(), kv3[:, :, C:].contiguous()
     d = C // H
     return {
         "shape": f"B={B} S_C={SC} C={C} S_D={SD} C_D={CD} H={H}",
@@ -105,7 +107,7 @@ def case_cem(lib, gen, B, SC=257, C=1408, SD=256, CD=1024, H=16):
         "ref32": lambda: R.cem_fusion(f32(x), f32(sem), f32(w)),
         "kernel_native": lambda: K.mha(lib, q, kv, kv, a, B, H, SC, SD, d, (SC * C, C), (SD * 2 * C, 2 * C),
                                        (SD * 2 * C, 2 * C), (SC * C, C), 0, C),
-        "kernel_eager": lambda: R.mha(q.view(B, SC, C), kv3[:, :, :C], kv3[:, :, C:], H),
+        "kernel_eager": lambda: R.mha(q.view(B, SC, C), k_c, v_c, H),
     }
 
 
