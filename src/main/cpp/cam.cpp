@@ -55,6 +55,44 @@ void dot4(const float* __restrict w, const float* __restrict h0, const float* __
     out[3] = s3;
 }
 
+// As dot4 with bf16 weights converted in registers (no fp32 copy of the weight matrix).
+CALICO_KERNEL_CLONES
+void dot4_bf16(const uint16_t* __restrict w, const float* __restrict h0, const float* __restrict h1,
+               const float* __restrict h2, const float* __restrict h3, int64_t n, float* __restrict out) {
+    float a0[16], a1[16], a2[16], a3[16];
+    for (int t = 0; t < 16; t++) a0[t] = a1[t] = a2[t] = a3[t] = 0.f;
+    int64_t c = 0;
+    for (; c + 16 <= n; c += 16) {
+        for (int t = 0; t < 16; t++) {
+            const uint32_t u = static_cast<uint32_t>(w[c + t]) << 16;
+            float wv;
+            std::memcpy(&wv, &u, 4);
+            a0[t] += wv * h0[c + t];
+            a1[t] += wv * h1[c + t];
+            a2[t] += wv * h2[c + t];
+            a3[t] += wv * h3[c + t];
+        }
+    }
+    float s0 = 0.f, s1 = 0.f, s2 = 0.f, s3 = 0.f;
+    for (; c < n; c++) {
+        const float wv = bf16_to_f32(w[c]);
+        s0 += wv * h0[c];
+        s1 += wv * h1[c];
+        s2 += wv * h2[c];
+        s3 += wv * h3[c];
+    }
+    for (int t = 0; t < 16; t++) {
+        s0 += a0[t];
+        s1 += a1[t];
+        s2 += a2[t];
+        s3 += a3[t];
+    }
+    out[0] = s0;
+    out[1] = s1;
+    out[2] = s2;
+    out[3] = s3;
+}
+
 CALICO_KERNEL_CLONES
 void add_rows(float* __restrict acc, const float* __restrict x, int64_t n) {
     for (int64_t c = 0; c < n; c++) acc[c] += x[c];
@@ -88,30 +126,37 @@ int cam_adapt_cpu(int dtype, int64_t hidden, const int64_t* last_idx, int64_t wa
     int failed = 0;
 #pragma omp parallel num_threads(kernel_threads()) if (Dq * D * B > 65536)
     {
-        float* wrow = dtype == CALICO_F32 ? nullptr : thread_scratch(0, static_cast<size_t>(kRowsPerTask) * D);
+        float* wrow = dtype == CALICO_F16 ? thread_scratch(0, static_cast<size_t>(kRowsPerTask) * D) : nullptr;
         float* brow = thread_scratch(1, kRowsPerTask);
-        if ((dtype != CALICO_F32 && !wrow) || !brow) {
+        if ((dtype == CALICO_F16 && !wrow) || !brow) {
 #pragma omp atomic write
             failed = 1;
         }
 #pragma omp for schedule(static)
         for (int64_t t = 0; t < ntask; t++) {
-            if ((dtype != CALICO_F32 && !wrow) || !brow) continue;
+            if ((dtype == CALICO_F16 && !wrow) || !brow) continue;
             const int64_t o0 = t * kRowsPerTask;
             const int nrows = static_cast<int>(std::min<int64_t>(kRowsPerTask, Dq - o0));
-            const float* w32;
+            const float* w32 = nullptr;
+            const uint16_t* wb16 = nullptr;
             if (dtype == CALICO_F32) {
                 w32 = reinterpret_cast<const float*>(W) + o0 * D;
+            } else if (dtype == CALICO_BF16) {
+                wb16 = reinterpret_cast<const uint16_t*>(W) + o0 * D;
             } else {
                 load_f32(dtype, W + o0 * D * es, nrows * D, wrow);
                 w32 = wrow;
             }
             load_f32(dtype, reinterpret_cast<const char*>(ba) + o0 * es, nrows, brow);
             for (int r = 0; r < nrows; r++) {
-                const float* w = w32 + r * D;
                 for (int64_t b = 0; b < B; b += 4) {
                     float s[4];
-                    dot4(w, hrows + b * D, hrows + (b + 1) * D, hrows + (b + 2) * D, hrows + (b + 3) * D, D, s);
+                    if (wb16)
+                        dot4_bf16(wb16 + r * D, hrows + b * D, hrows + (b + 1) * D, hrows + (b + 2) * D,
+                                  hrows + (b + 3) * D, D, s);
+                    else
+                        dot4(w32 + r * D, hrows + b * D, hrows + (b + 1) * D, hrows + (b + 2) * D, hrows + (b + 3) * D,
+                             D, s);
                     for (int i = 0; i < 4 && b + i < B; i++) proj[(b + i) * Dq + o0 + r] = brow[r] + s[i];
                 }
             }

@@ -46,6 +46,26 @@ float* thread_scratch(int slot, size_t n) {
     return s.ptr[slot];
 }
 
+CALICO_KERNEL_CLONES
+void cvt_bf16_to_f32(const uint16_t* __restrict src, float* __restrict dst, int64_t n) {
+    for (int64_t i = 0; i < n; i++) {
+        const uint32_t u = static_cast<uint32_t>(src[i]) << 16;
+        float f;
+        std::memcpy(&f, &u, 4);
+        dst[i] = f;
+    }
+}
+
+CALICO_KERNEL_CLONES
+void cvt_f32_to_bf16(const float* __restrict src, uint16_t* __restrict dst, int64_t n) {
+    for (int64_t i = 0; i < n; i++) {
+        uint32_t u;
+        std::memcpy(&u, &src[i], 4);
+        const uint32_t rounded = (u + 0x7fffu + ((u >> 16) & 1u)) >> 16;
+        dst[i] = (u & 0x7fffffffu) > 0x7f800000u ? static_cast<uint16_t>(0x7fc0u) : static_cast<uint16_t>(rounded);
+    }
+}
+
 }  // namespace calico
 
 extern "C" void calico_set_num_threads(int n) { calico::g_threads.store(n > 0 ? n : 0, std::memory_order_relaxed); }

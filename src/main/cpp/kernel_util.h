@@ -33,18 +33,16 @@ inline int dtype_size(int dtype) {
     return dtype == CALICO_F32 ? 4 : (dtype == CALICO_BF16 || dtype == CALICO_F16) ? 2 : 0;
 }
 
+/** Bulk bf16 <-> fp32 conversions (round-to-nearest-even, NaN kept), vectorised in the SIMD clones. */
+void cvt_bf16_to_f32(const uint16_t* src, float* dst, int64_t n);
+void cvt_f32_to_bf16(const float* src, uint16_t* dst, int64_t n);
+
 /** Reads n elements of dtype at src into fp32 dst. */
 inline void load_f32(int dtype, const void* src, int64_t n, float* dst) {
     if (dtype == CALICO_F32) {
         std::memcpy(dst, src, static_cast<size_t>(n) * 4);
     } else if (dtype == CALICO_BF16) {
-        const uint16_t* s = static_cast<const uint16_t*>(src);
-        for (int64_t i = 0; i < n; i++) {
-            uint32_t u = static_cast<uint32_t>(s[i]) << 16;
-            float f;
-            std::memcpy(&f, &u, 4);
-            dst[i] = f;
-        }
+        cvt_bf16_to_f32(static_cast<const uint16_t*>(src), dst, n);
     } else {
         const uint16_t* s = static_cast<const uint16_t*>(src);
         for (int64_t i = 0; i < n; i++) dst[i] = f16_to_f32(s[i]);
@@ -56,8 +54,7 @@ inline void store_f32(int dtype, const float* src, int64_t n, void* dst) {
     if (dtype == CALICO_F32) {
         std::memcpy(dst, src, static_cast<size_t>(n) * 4);
     } else if (dtype == CALICO_BF16) {
-        uint16_t* d = static_cast<uint16_t*>(dst);
-        for (int64_t i = 0; i < n; i++) d[i] = f32_to_bf16(src[i]);
+        cvt_f32_to_bf16(src, static_cast<uint16_t*>(dst), n);
     } else {
         uint16_t* d = static_cast<uint16_t*>(dst);
         for (int64_t i = 0; i < n; i++) d[i] = f32_to_f16(src[i]);
