@@ -8,16 +8,27 @@ if(CALICO_CUDA_EMU)
   # std::barrier: libstdc++ of GCC >= 11 (the project's Linux toolchain); other compilers skip the check
   if(CMAKE_CXX_COMPILER_ID STREQUAL "GNU" AND CMAKE_CXX_COMPILER_VERSION VERSION_GREATER_EQUAL 11)
     set(_emu_dir ${CMAKE_CURRENT_SOURCE_DIR}/bench/gpu/emu)
-    set(_emu_cu ${CMAKE_CURRENT_SOURCE_DIR}/cuda/attention.cu ${CMAKE_CURRENT_SOURCE_DIR}/cuda/cam.cu
-                ${CMAKE_CURRENT_SOURCE_DIR}/cuda/sam_upscale.cu ${CMAKE_CURRENT_SOURCE_DIR}/cuda/layer_norm.cu)
-    set_source_files_properties(${_emu_cu} PROPERTIES LANGUAGE CXX)
-    # the .cu files are compiled by the C++ compiler here; copies keep their object names apart from the CUDA build
+    # The .cu files are included from generated .cpp wrappers (a LANGUAGE property on the .cu files themselves
+    # would also change how the CUDA build of calico_kernels compiles them).
+    set(_emu_cu)
+    foreach(_cu attention cam sam_upscale layer_norm skinny_gemm)
+      set(_wrap ${CMAKE_CURRENT_BINARY_DIR}/cuda_emu/${_cu}_emu.cpp)
+      set(_content "// generated: ${_cu}.cu compiled against the CPU emulation\n#include \"${_cu}.cu\"\n")
+      set(_old "")
+      if(EXISTS ${_wrap})
+        file(READ ${_wrap} _old)
+      endif()
+      if(NOT _old STREQUAL _content)
+        file(WRITE ${_wrap} "${_content}")
+      endif()
+      list(APPEND _emu_cu ${_wrap})
+    endforeach()
     add_executable(calico_cuda_emu_test ${CALICO_CPU_SOURCES} ${_emu_cu} ${_emu_dir}/emu_probe.cpp ${_emu_dir}/emu_test.cpp)
     set_target_properties(calico_cuda_emu_test PROPERTIES CXX_STANDARD 20 RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR})
     target_compile_definitions(calico_cuda_emu_test PRIVATE CALICO_WITH_CUDA CALICO_CUDA_EMU CALICO_CUDA_ARCHS="emulated")
     target_include_directories(calico_cuda_emu_test PRIVATE ${_emu_dir} ${CMAKE_CURRENT_SOURCE_DIR}/src/main/cpp
                                ${CMAKE_CURRENT_SOURCE_DIR}/cuda)
-    target_compile_options(calico_cuda_emu_test PRIVATE -O2 -x c++ -Wno-unused-parameter)
+    target_compile_options(calico_cuda_emu_test PRIVATE -O2 -Wno-unused-parameter)
     find_package(Threads REQUIRED)
     target_link_libraries(calico_cuda_emu_test PRIVATE Threads::Threads ${CMAKE_DL_LIBS})
     if(OpenMP_CXX_FOUND)

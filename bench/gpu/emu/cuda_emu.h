@@ -108,6 +108,22 @@ inline V shfl_xor(V v, int off) {
     return r;
 }
 
+template <typename V>
+inline V shfl_down(V v, int off) {
+    static_assert(sizeof(V) == 4, "32-bit shuffles only");
+    const unsigned w = t_linear / 32, lane = t_linear % 32;
+    uint32_t bits;
+    std::memcpy(&bits, &v, 4);
+    g_state->shfl[w * 32 + lane] = bits;
+    g_state->warps[w]->arrive_and_wait();
+    const unsigned src = lane + static_cast<unsigned>(off);
+    if (src < 32) bits = g_state->shfl[w * 32 + src];
+    g_state->warps[w]->arrive_and_wait();
+    V r;
+    std::memcpy(&r, &bits, 4);
+    return r;
+}
+
 template <typename... KArgs, typename... Args>
 void launch(void (*kernel)(KArgs...), dim3 grid, dim3 block, Args&&... args) {
     std::tuple<KArgs...> targs(static_cast<KArgs>(args)...);
@@ -148,4 +164,5 @@ void launch(void (*kernel)(KArgs...), dim3 grid, dim3 block, Args&&... args) {
 #define __syncthreads() calico_emu::syncthreads()
 #define __syncwarp(...) calico_emu::syncwarp()
 #define __shfl_xor_sync(mask, v, off) calico_emu::shfl_xor((v), (off))
+#define __shfl_down_sync(mask, v, off) calico_emu::shfl_down((v), (off))
 #define CALICO_LAUNCH(kernel, grid, block, stream, ...) calico_emu::launch(kernel, grid, block, __VA_ARGS__)

@@ -164,6 +164,14 @@ void layer_norm_case(int dt, int64_t rows, int64_t cols) {
     compare("layer_norm " + std::to_string(rows) + "x" + std::to_string(cols), dt, yc, ye);
 }
 
+void skinny_case(int dt, int64_t m, int64_t n, int64_t k) {
+    Buf x = rnd(dt, m * k), w = rnd(dt, n * k, 1.f / std::sqrt(static_cast<float>(k)));
+    Buf yc(dt, m * n), ye(dt, m * n);
+    check_rc(calico_skinny_gemm(0, dt, x.addr(), w.addr(), yc.addr(), m, n, k, 0), "skinny cpu");
+    check_rc(calico_skinny_gemm(1, dt, x.addr(), w.addr(), ye.addr(), m, n, k, 0), "skinny emu");
+    compare("skinny_gemm m" + std::to_string(m) + " n" + std::to_string(n) + " k" + std::to_string(k), dt, yc, ye);
+}
+
 }  // namespace
 
 int main() {
@@ -183,6 +191,8 @@ int main() {
         sam_case(dt, 2, 5, 3, 8, 4, 3);
         sam_case(dt, 1, 4, 70, 64, 32, 4);               // wider than one 128-pixel block
         layer_norm_case(dt, 7, 1408);
+        skinny_case(dt, 3, 37, 300);
+        skinny_case(dt, 8, 16, 64);
     }
     mha_case(CALICO_F32, 2, 1, 4, 0, 16, false, false);  // no keys -> zeros on both
     std::printf("%d cases, %d failures\n", g_cases, g_failures);

@@ -128,6 +128,17 @@ int calico_sam_upscale_gelu(int device, int dtype, int64_t y, int64_t bias, int6
 int calico_sam_hyper_masks(int device, int dtype, int64_t y, int64_t bias, int64_t hyper, int64_t out, int64_t n,
                            int64_t h, int64_t w, int64_t c, int64_t m, int64_t stream);
 
+/**
+ * Skinny matrix product for LLM decode steps: y[m, n] = sum_k x[m, k] * w[n, k] (x @ w^T, nn.Linear without bias)
+ * for 1 <= m <= 8 rows. x [m, k], w [n, k], y [m, n], all contiguous and of the same dtype (F32 / BF16 / F16);
+ * fp32 accumulation, one rounding at the end. device: 0 = CPU, 1 + i = cuda:i (stream as in calico_layer_norm).
+ */
+int calico_skinny_gemm(int device, int dtype, int64_t x, int64_t w, int64_t y, int64_t m, int64_t n, int64_t k,
+                       int64_t stream);
+
+/** The CPU path calico_skinny_gemm uses on this machine: "avx512f", "avx2+fma" or "scalar". */
+const char* calico_skinny_gemm_path(void);
+
 #ifdef __cplusplus
 }
 #endif

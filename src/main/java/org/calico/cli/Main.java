@@ -16,6 +16,10 @@ public final class Main implements Runnable {
         CommandLine cl = new CommandLine(new Main());
         cl.addSubcommand("parity", new ParityCommand());
         cl.addSubcommand("info", new InfoCommand());
+        cl.addSubcommand("coco-eval", new CocoEvalCommand());
+        cl.addSubcommand("synth", new SynthCommand());
+        cl.addSubcommand("eval", new EvalCommand());
+        cl.addSubcommand("build-dataset", new BuildDatasetCommand());
         cl.setExecutionExceptionHandler((ex, cmd, parse) -> {
             // bad input -> one clear line and exit code 2; a stack trace only with CALICO_DEBUG=1
             cmd.getErr().println("error: " + ex.getMessage());

@@ -88,4 +88,10 @@ public final class NativeKernels {
                                                     @Cast("int64_t") long h, @Cast("int64_t") long w,
                                                     @Cast("int64_t") long c, @Cast("int64_t") long m,
                                                     @Cast("int64_t") long stream);
+    /** calico_kernels.h: y = x @ w^T for 1..8 rows (LLM decode). */
+    public static native int calico_skinny_gemm(int device, int dtype, @Cast("int64_t") long x, @Cast("int64_t") long w,
+                                                @Cast("int64_t") long y, @Cast("int64_t") long m, @Cast("int64_t") long n,
+                                                @Cast("int64_t") long k, @Cast("int64_t") long stream);
+
+    public static native @Cast("const char*") BytePointer calico_skinny_gemm_path();
 }

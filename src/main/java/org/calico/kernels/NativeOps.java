@@ -320,4 +320,38 @@ public final class NativeOps {
         NativeLibrary.check(rc, op + Arrays.toString(T.shape(x)));
         return y;
     }
+
+    /** Largest row count {@link #skinnyLinear} takes. */
+    public static final int SKINNY_MAX_ROWS = 8;
+
+    /**
+     * x @ w^T for a few rows (LLM decode steps): x [..., K] with at most {@link #SKINNY_MAX_ROWS} rows in total,
+     * w [N, K] contiguous, same dtype (F32/BF16/F16) and device; fp32 accumulation. Returns [..., N]. No autograd.
+     */
+    public static Tensor skinnyLinear(Tensor x, Tensor w) {
+        final String op = "skinny_gemm";
+        NativeLibrary.require();
+        if (w.dim() != 2) throw new KernelException(op + ": weight must be [N, K], got " + T.shapeString(w));
+        long k = w.size(1), n = w.size(0);
+        if (x.dim() < 1 || x.size(-1) != k)
+            throw new KernelException(op + ": input " + T.shapeString(x) + " does not match weight " + T.shapeString(w));
+        long m = x.numel() / k;
+        if (m < 1 || m > SKINNY_MAX_ROWS) throw new KernelException(op + ": input has " + m + " rows, the kernel takes 1.." + SKINNY_MAX_ROWS);
+        int dt = dtypeCode(x, op);
+        sameDeviceDtype(op, x, "weight", w);
+        Tensor xc = x.contiguous();
+        long[] outShape = T.shape(x);
+        outShape[outShape.length - 1] = n;
+        Tensor y = org.bytedeco.pytorch.global.torch.empty(outShape, new org.bytedeco.pytorch.TensorOptions(x.scalar_type()).device(
+                new org.bytedeco.pytorch.DeviceOptional(x.device())), null);
+        int rc = NativeKernels.calico_skinny_gemm(deviceCode(x), dt, T.address(xc), T.address(w), T.address(y), m, n, k, stream(x));
+        NativeLibrary.check(rc, op + Arrays.toString(T.shape(x)) + "x" + Arrays.toString(T.shape(w)));
+        return y;
+    }
+
+    /** The CPU path of {@link #skinnyLinear} on this machine ("avx512f", "avx2+fma" or "scalar"). */
+    public static String skinnyPath() {
+        NativeLibrary.require();
+        return NativeKernels.calico_skinny_gemm_path().getString();
+    }
 }

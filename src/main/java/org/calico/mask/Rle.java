@@ -153,12 +153,35 @@ public final class Rle {
         return new Rle(a.h, a.w, Arrays.copyOf(out, m));
     }
 
-    /** Intersection-over-union as pycocotools' {@code rleIou}: crowd GT divides by area(dt); -1 if sizes differ. */
+    /**
+     * pycocotools' n-ary {@code merge(rles, intersect)}: no masks give a 0x0 mask, one mask is returned as is, masks
+     * of different sizes give a 0x0 mask (as {@code rleMerge}).
+     */
+    public static Rle merge(java.util.List<Rle> rles, boolean intersect) {
+        if (rles.isEmpty()) return new Rle(0, 0, new long[0]);
+        Rle acc = rles.get(0);
+        for (int i = 1; i < rles.size(); i++) {
+            Rle b = rles.get(i);
+            if (b.h != acc.h || b.w != acc.w) return new Rle(0, 0, new long[0]);
+            acc = merge(acc, b, intersect);
+        }
+        return acc;
+    }
+
+    /** An all-background mask. */
+    public static Rle empty(int h, int w) {
+        return new Rle(h, w, new long[] {(long) h * w});
+    }
+
+    /**
+     * Intersection-over-union as pycocotools' {@code rleIou}: 0 when the boxes do not overlap, then -1 if the sizes
+     * differ (checked after the box test, as in C), crowd GT divides by area(dt), an empty intersection gives 0.
+     */
     public static double iou(Rle dt, Rle gt, boolean gtIsCrowd) {
-        if (dt.h != gt.h || dt.w != gt.w) return -1;
         double[] bd = dt.bbox(), bg = gt.bbox();
         double bi = bboxIntersection(bd, bg);
         if (bi <= 0) return 0;
+        if (dt.h != gt.h || dt.w != gt.w) return -1;
         long inter = merge(dt, gt, true).area();
         long union = gtIsCrowd ? dt.area() : merge(dt, gt, false).area();
         if (inter == 0) union = 1;

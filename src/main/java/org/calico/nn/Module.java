@@ -170,7 +170,16 @@ public abstract class Module implements AutoCloseable {
     }
 
     /** Marks the tree ready after the caller filled every parameter by other means (e.g. a training resume). */
-    public final void markReady() { setReady(true); }
+    public final void markReady() {
+        weightsChanged();
+        setReady(true);
+    }
+
+    /** Calls {@link #onWeightsChanged()} on every module of the tree, children first. */
+    private void weightsChanged() {
+        for (Module c : children.values()) c.weightsChanged();
+        onWeightsChanged();
+    }
 
     // ---------------------------------------------------------------- initialisation and loading
 
@@ -180,7 +189,7 @@ public abstract class Module implements AutoCloseable {
         try (PointerScope scope = new PointerScope(); NoGradGuard g = new NoGradGuard()) {
             for (Param p : namedParams().values()) p.init().fill(p.t());
         }
-        onWeightsChanged();
+        weightsChanged();
         setReady(true);
     }
 
@@ -242,7 +251,7 @@ public abstract class Module implements AutoCloseable {
                 for (String k : defaulted) named.get(k).init().fill(named.get(k).t());
             }
         }
-        onWeightsChanged();
+        weightsChanged();
         setReady(true);
         return new LoadReport(report0.source(), loaded, missing, unexpected, mismatch, ignored, defaulted);
     }
@@ -303,7 +312,10 @@ public abstract class Module implements AutoCloseable {
         }
     }
 
-    /** Hook for modules that cache derived tensors (e.g. merged LoRA weights); called after load/init/to. */
+    /**
+     * Hook for modules that cache derived tensors (e.g. merged LoRA weights); called after load/init/to/markReady on
+     * every module of the tree (children first), whichever module of the tree the call was made on.
+     */
     protected void onWeightsChanged() {}
 
     // ---------------------------------------------------------------- conversion

@@ -13,6 +13,8 @@ public final class ParityHandlers {
     public static List<ParityHandler> all() {
         List<ParityHandler> hs = new ArrayList<>();
         // model families register here, e.g. hs.add(new org.calico.sam.SamParity());
+        hs.add(new org.calico.llm.LlamaParity());
+        hs.add(new org.calico.vision.VisionParity());
         return hs;
     }
 }

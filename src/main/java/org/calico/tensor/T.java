@@ -184,6 +184,9 @@ public final class T {
 
     public static float item(Tensor t) { return t.item_float(); }
 
+    /** Sets {@code p.grad = g} (a copy), as PyTorch's {@code p.grad = g.clone()}. */
+    public static void setGrad(Tensor p, Tensor g) { p.mutable_grad().put(g.detach().clone()); }
+
     /** Address of the first element (for native kernels). */
     public static long address(Tensor t) { return t.data_ptr().address(); }
 
@@ -227,6 +230,9 @@ public final class T {
     public static Tensor div(Tensor a, double v) { return a.div(new Scalar(v)); }
 
     public static Tensor matmul(Tensor a, Tensor b) { return torch.matmul(a, b); }
+
+    /** x + a * b in one pass (torch.addcmul), broadcasting. */
+    public static Tensor addcmul(Tensor x, Tensor a, Tensor b) { return torch.addcmul(x, a, b); }
 
     public static Tensor relu(Tensor x) { return torch.relu(x); }
 
@@ -291,6 +297,25 @@ public final class T {
 
     public static Tensor sdpa(Tensor q, Tensor k, Tensor v) { return sdpa(q, k, v, null, 0, false); }
 
+    // ------------------------------------------------------------------ added for the language model (issue 5)
+
+    /** Mean over one dimension. */
+    public static Tensor mean(Tensor x, long dim, boolean keepdim) {
+        return x.mean(new long[] {dim}, keepdim, new ScalarTypeOptional());
+    }
+
+    /** Elementwise x^p. */
+    public static Tensor pow(Tensor x, double p) { return torch.pow(x, new Scalar(p)); }
+
+    /** Elementwise 1 / sqrt(x). */
+    public static Tensor rsqrt(Tensor x) { return x.rsqrt(); }
+
+    /** Dropout with probability p; identity unless {@code train}. */
+    public static Tensor dropout(Tensor x, double p, boolean train) { return torch.dropout(x, p, train); }
+
+    /** Index of the maximum along {@code dim} (first occurrence on ties). */
+    public static Tensor argmax(Tensor x, long dim) { return x.argmax(new org.bytedeco.pytorch.LongOptional(dim), false); }
+
     /** 2-D convolution. x: [B, Cin, H, W], w: [Cout, Cin/groups, kh, kw]. */
     public static Tensor conv2d(Tensor x, Tensor w, Tensor b, long stride, long padding) {
         return torch.conv2d(x, w, b == null ? new TensorOptional() : new TensorOptional(b),
@@ -313,4 +338,15 @@ public final class T {
 
     /** Zero padding of the last dims, PyTorch F.pad order (left, right, top, bottom, ...). */
     public static Tensor pad(Tensor x, long... pads) { return torch.constant_pad_nd(x, pads); }
+
+    // ------------------------------------------------------------------ indexing
+
+    /** Rows of {@code x} along {@code dim} picked by I64 {@code index} [n] (torch.index_select). */
+    public static Tensor indexSelect(Tensor x, long dim, Tensor index) { return torch.index_select(x, dim, index); }
+
+    /**
+     * Out-of-place {@code x.index_add(dim, index, source)}: a copy of x where slice {@code index[i]} along
+     * {@code dim} gets {@code source}'s slice i added. index: I64 [n]; source: x's shape with n at {@code dim}.
+     */
+    public static Tensor indexAdd(Tensor x, long dim, Tensor index, Tensor source) { return torch.index_add(x, dim, index, source); }
 }

@@ -1,0 +1,223 @@
+// skinny_gemm.cpp -- y[m, n] = sum_k x[m, k] * w[n, k] for a few rows m (LLM decode steps), CPU.
+//
+// A decode step multiplies 1..8 token rows by every weight matrix of the layer, so the cost is streaming the weights
+// from memory once. LibTorch's CPU build routes such a (1 x K) @ (K x N) product through OpenBLAS sgemm, which is
+// far from memory speed at M = 1 (see docs/performance.md); this kernel reads each weight row once, converts
+// bf16/f16 to fp32 in registers, and keeps one fp32 accumulator per input row (AVX-512 or AVX2+FMA picked at run
+// time, scalar otherwise). OpenMP splits the output features.
+#include <string>
+#include <vector>
+
+#include "common.h"
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#define CALICO_X86 1
+#endif
+
+namespace calico {
+
+namespace {
+
+constexpr int kMaxRows = 8;
+
+inline float load_w(const float* p, int64_t i) { return p[i]; }
+inline float load_w(const uint16_t* p, int64_t i, int dtype) {
+    return dtype == CALICO_BF16 ? bf16_to_f32(p[i]) : f16_to_f32(p[i]);
+}
+
+// scalar reference path (any CPU, any dtype)
+void rows_scalar(int dtype, const void* wv, const float* x, float* acc, int64_t n0, int64_t n1, int64_t K, int M) {
+    for (int64_t n = n0; n < n1; n++) {
+        float s[kMaxRows] = {0};
+        if (dtype == CALICO_F32) {
+            const float* w = static_cast<const float*>(wv) + n * K;
+            for (int64_t k = 0; k < K; k++)
+                for (int m = 0; m < M; m++) s[m] += w[k] * x[m * K + k];
+        } else {
+            const uint16_t* w = static_cast<const uint16_t*>(wv) + n * K;
+            for (int64_t k = 0; k < K; k++) {
+                const float wk = load_w(w, k, dtype);
+                for (int m = 0; m < M; m++) s[m] += wk * x[m * K + k];
+            }
+        }
+        for (int m = 0; m < M; m++) acc[m * (n1 - n0) + (n - n0)] = s[m];
+    }
+}
+
+#ifdef CALICO_X86
+__attribute__((target("avx512f")))
+inline __m512 load16(int dtype, const void* wv, int64_t off) {
+    if (dtype == CALICO_F32) return _mm512_loadu_ps(static_cast<const float*>(wv) + off);
+    const __m256i h = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(static_cast<const uint16_t*>(wv) + off));
+    if (dtype == CALICO_BF16) return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(h), 16));
+    return _mm512_cvtph_ps(h);
+}
+
+// four weight rows at a time (more loads in flight), for one or two input rows
+__attribute__((target("avx512f")))
+int64_t rows4_avx512(int dtype, const void* wv, const float* x, float* acc, int64_t n0, int64_t n1, int64_t K, int M) {
+    const int64_t K16 = K / 16 * 16;
+    int64_t n = n0;
+    for (; n + 4 <= n1 && K16 == K; n += 4) {
+        __m512 s0[4], s1[4];
+        for (int r = 0; r < 4; r++) s0[r] = s1[r] = _mm512_setzero_ps();
+        for (int64_t k = 0; k < K; k += 16) {
+            const __m512 x0 = _mm512_loadu_ps(x + k);
+            const __m512 x1 = M > 1 ? _mm512_loadu_ps(x + K + k) : x0;
+            for (int r = 0; r < 4; r++) {
+                const __m512 w = load16(dtype, wv, (n + r) * K + k);
+                s0[r] = _mm512_fmadd_ps(w, x0, s0[r]);
+                if (M > 1) s1[r] = _mm512_fmadd_ps(w, x1, s1[r]);
+            }
+        }
+        for (int r = 0; r < 4; r++) {
+            acc[n + r - n0] = _mm512_reduce_add_ps(s0[r]);
+            if (M > 1) acc[(n1 - n0) + n + r - n0] = _mm512_reduce_add_ps(s1[r]);
+        }
+    }
+    return n;
+}
+
+__attribute__((target("avx512f")))
+void rows_avx512(int dtype, const void* wv, const float* x, float* acc, int64_t n0, int64_t n1, int64_t K, int M) {
+    const int64_t K16 = K / 16 * 16;
+    int64_t start = M <= 2 ? rows4_avx512(dtype, wv, x, acc, n0, n1, K, M) : n0;
+    for (int64_t n = start; n < n1; n++) {
+        __m512 s[kMaxRows];
+        for (int m = 0; m < M; m++) s[m] = _mm512_setzero_ps();
+        for (int64_t k = 0; k < K16; k += 16) {
+            __m512 w;
+            if (dtype == CALICO_F32) {
+                w = _mm512_loadu_ps(static_cast<const float*>(wv) + n * K + k);
+            } else {
+                const __m256i h = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(static_cast<const uint16_t*>(wv) + n * K + k));
+                if (dtype == CALICO_BF16) w = _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(h), 16));
+                else w = _mm512_cvtph_ps(h);
+            }
+            for (int m = 0; m < M; m++) s[m] = _mm512_fmadd_ps(w, _mm512_loadu_ps(x + m * K + k), s[m]);
+        }
+        for (int m = 0; m < M; m++) {
+            float t = _mm512_reduce_add_ps(s[m]);
+            for (int64_t k = K16; k < K; k++) {
+                const float wk = dtype == CALICO_F32 ? static_cast<const float*>(wv)[n * K + k]
+                                                     : load_w(static_cast<const uint16_t*>(wv) + n * K, k, dtype);
+                t += wk * x[m * K + k];
+            }
+            acc[m * (n1 - n0) + (n - n0)] = t;
+        }
+    }
+}
+
+__attribute__((target("avx2,fma,f16c")))
+void rows_avx2(int dtype, const void* wv, const float* x, float* acc, int64_t n0, int64_t n1, int64_t K, int M) {
+    const int64_t K8 = K / 8 * 8;
+    for (int64_t n = n0; n < n1; n++) {
+        __m256 s[kMaxRows];
+        for (int m = 0; m < M; m++) s[m] = _mm256_setzero_ps();
+        for (int64_t k = 0; k < K8; k += 8) {
+            __m256 w;
+            if (dtype == CALICO_F32) {
+                w = _mm256_loadu_ps(static_cast<const float*>(wv) + n * K + k);
+            } else {
+                const __m128i h = _mm_loadu_si128(reinterpret_cast<const __m128i*>(static_cast<const uint16_t*>(wv) + n * K + k));
+                if (dtype == CALICO_BF16) w = _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(h), 16));
+                else w = _mm256_cvtph_ps(h);
+            }
+            for (int m = 0; m < M; m++) s[m] = _mm256_fmadd_ps(w, _mm256_loadu_ps(x + m * K + k), s[m]);
+        }
+        for (int m = 0; m < M; m++) {
+            __m128 lo = _mm256_castps256_ps128(s[m]), hi = _mm256_extractf128_ps(s[m], 1);
+            lo = _mm_add_ps(lo, hi);
+            lo = _mm_hadd_ps(lo, lo);
+            lo = _mm_hadd_ps(lo, lo);
+            float t = _mm_cvtss_f32(lo);
+            for (int64_t k = K8; k < K; k++) {
+                const float wk = dtype == CALICO_F32 ? static_cast<const float*>(wv)[n * K + k]
+                                                     : load_w(static_cast<const uint16_t*>(wv) + n * K, k, dtype);
+                t += wk * x[m * K + k];
+            }
+            acc[m * (n1 - n0) + (n - n0)] = t;
+        }
+    }
+}
+#endif
+
+using RowsFn = void (*)(int, const void*, const float*, float*, int64_t, int64_t, int64_t, int);
+
+RowsFn pick() {
+#ifdef CALICO_X86
+    if (__builtin_cpu_supports("avx512f")) return rows_avx512;
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c")) return rows_avx2;
+#endif
+    return rows_scalar;
+}
+
+const RowsFn kRows = pick();
+
+inline float to_f32(int dtype, const void* p, int64_t i) {
+    if (dtype == CALICO_F32) return static_cast<const float*>(p)[i];
+    return load_w(static_cast<const uint16_t*>(p), i, dtype);
+}
+
+inline void store(int dtype, void* p, int64_t i, float v) {
+    if (dtype == CALICO_F32) static_cast<float*>(p)[i] = v;
+    else if (dtype == CALICO_BF16) static_cast<uint16_t*>(p)[i] = f32_to_bf16(v);
+    else static_cast<uint16_t*>(p)[i] = f32_to_f16(v);
+}
+
+}  // namespace
+
+const char* skinny_gemm_path() {
+#ifdef CALICO_X86
+    if (kRows == rows_avx512) return "avx512f";
+    if (kRows == rows_avx2) return "avx2+fma";
+#endif
+    return "scalar";
+}
+
+int skinny_gemm_cpu(int dtype, int64_t x, int64_t w, int64_t y, int64_t M, int64_t N, int64_t K) {
+    if (dtype != CALICO_F32 && dtype != CALICO_BF16 && dtype != CALICO_F16)
+        return set_error(CALICO_ERR_UNSUPPORTED, "skinny_gemm: unsupported dtype code " + std::to_string(dtype));
+    const void* X = reinterpret_cast<const void*>(x);
+    const void* W = reinterpret_cast<const void*>(w);
+    void* Y = reinterpret_cast<void*>(y);
+    std::vector<float> xf(static_cast<size_t>(M * K));
+    for (int64_t i = 0; i < M * K; i++) xf[i] = to_f32(dtype, X, i);
+    constexpr int64_t kBlock = 64;  // output features per task
+    const int64_t blocks = (N + kBlock - 1) / kBlock;
+#pragma omp parallel for schedule(dynamic, 1) if (N * K > 65536)
+    for (int64_t b = 0; b < blocks; b++) {
+        const int64_t n0 = b * kBlock, n1 = n0 + kBlock < N ? n0 + kBlock : N;
+        float acc[kMaxRows * kBlock];
+        kRows(dtype, W, xf.data(), acc, n0, n1, K, static_cast<int>(M));
+        for (int64_t m = 0; m < M; m++)
+            for (int64_t n = n0; n < n1; n++) store(dtype, Y, m * N + n, acc[m * (n1 - n0) + (n - n0)]);
+    }
+    return CALICO_OK;
+}
+
+#ifdef CALICO_WITH_CUDA
+int skinny_gemm_cuda_device(int device, int dtype, int64_t x, int64_t w, int64_t y, int64_t M, int64_t N, int64_t K, int64_t stream);
+#endif
+
+}  // namespace calico
+
+extern "C" int calico_skinny_gemm(int device, int dtype, int64_t x, int64_t w, int64_t y, int64_t m, int64_t n,
+                                  int64_t k, int64_t stream) {
+    calico::clear_error();
+    if (x == 0 || w == 0 || y == 0) return calico::set_error(CALICO_ERR_ARG, "skinny_gemm: null x, w or y address");
+    if (m < 1 || m > 8 || n < 1 || k < 1)
+        return calico::set_error(CALICO_ERR_ARG, "skinny_gemm: bad sizes m=" + std::to_string(m) + " (1..8) n=" +
+                                                     std::to_string(n) + " k=" + std::to_string(k));
+    if (device == 0) return calico::skinny_gemm_cpu(dtype, x, w, y, m, n, k);
+#ifdef CALICO_WITH_CUDA
+    if (device >= 1) return calico::skinny_gemm_cuda_device(device, dtype, x, w, y, m, n, k, stream);
+#else
+    (void)stream;
+    if (device >= 1) return calico::set_error(CALICO_ERR_NO_CUDA, "skinny_gemm: library built without CUDA");
+#endif
+    return calico::set_error(CALICO_ERR_ARG, "skinny_gemm: unknown device " + std::to_string(device));
+}
+
+extern "C" const char* calico_skinny_gemm_path(void) { return calico::skinny_gemm_path(); }
