@@ -10,7 +10,8 @@
 #      PyTorch's caching allocator off so that every buffer is its own allocation;
 #   4. the report.
 # Environment: PYTHON (default python3), CHECK_ARCH (e.g. 90; default from nvidia-smi), CHECK_SKIP_RACECHECK=1,
-# CHECK_BUILD=direct (skip CMake).
+# CHECK_BUILD=direct (skip CMake), CHECK_BUDGET_S (default 420: the sanitizer steps are skipped when they would not
+# finish within it; the report says so).
 set -u
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 out="${1:-${OUT:-$root/target/gpu-check}}"
@@ -51,7 +52,7 @@ if [ -z "$nvcc_bin" ]; then
   log "build: nvcc not found"
 elif command -v cmake >/dev/null 2>&1 && [ "${CHECK_BUILD:-cmake}" != direct ]; then
   log "build: cmake, sm_$arch"
-  timeout 300 cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release -DCALICO_CUDA=ON \
+  timeout 300 cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release -DCALICO_CUDA=ON -DCALICO_CUDA_EMU=OFF \
       -DCMAKE_CUDA_COMPILER="$nvcc_bin" -DCMAKE_CUDA_ARCHITECTURES="${arch}-real" > "$out/build.log" 2>&1 &&
     timeout 300 cmake --build "$build" -j "$(nproc)" >> "$out/build.log" 2>&1
 else
@@ -94,7 +95,7 @@ status=0
 resume=""
 for attempt in 1 2 3 4; do
   log "parity + timing at real shapes (attempt $attempt)"
-  timeout 240 "$PY" "$root/bench/gpu/check.py" --lib "$lib" --out "$out" $resume 2>&1 | tee -a "$logf" "$out/run.log"
+  timeout 240 "$PY" "$root/bench/gpu/check.py" --lib "$lib" --out "$out" --warmup 3 --iters 15 $resume 2>&1 | tee -a "$logf" "$out/run.log"
   rc=${PIPESTATUS[0]}
   echo "{\"rc\": $rc, \"attempt\": $attempt, \"tail\": $(json_str "$(tail -5 "$out/run.log")")}" > "$out/run.json"
   if [ "$rc" = 3 ]; then resume="--resume"; continue; fi
@@ -140,15 +141,27 @@ run_sanitizer() {  # run_sanitizer TOOL KERNEL_FILTER OUTDIR TIMEOUT check.py-ar
   record "$tool" "$verdict; rc=$rc; ${fopt[*]:-unfiltered}; $summary"
   [ "$rc" = 0 ] || status=1
 }
+budget="${CHECK_BUDGET_S:-420}"
+left() { echo $(( budget - ($(date +%s) - t_start) )); }
 if [ -z "$sanitizer" ]; then
   log "compute-sanitizer not found: skipped"
   record memcheck "not run: compute-sanitizer not found"
+elif [ "$(left)" -lt 100 ]; then
+  log "compute-sanitizer skipped: $(left)s left of CHECK_BUDGET_S=$budget"
+  record memcheck "not run: time budget (CHECK_BUDGET_S=$budget) exhausted"
 else
-  log "compute-sanitizer memcheck, small shapes, every kernel"
-  run_sanitizer memcheck calico "$out/sanitizer" 150
-  if [ "${CHECK_SKIP_RACECHECK:-0}" != 1 ]; then
-    log "compute-sanitizer racecheck, small shapes, shared-memory kernels (f32)"
-    run_sanitizer racecheck calico "$out/racecheck" 120 --dtypes f32 --ops mha,sam.,cam_injection.adapt,qformer
+  t=$(( $(left) - 30 )); [ "$t" -gt 180 ] && t=180
+  log "compute-sanitizer memcheck, small shapes, every kernel (timeout ${t}s)"
+  run_sanitizer memcheck calico "$out/sanitizer" "$t"
+  if [ "${CHECK_SKIP_RACECHECK:-0}" = 1 ]; then
+    record racecheck "not run: CHECK_SKIP_RACECHECK=1"
+  elif [ "$(left)" -lt 70 ]; then
+    log "racecheck skipped: $(left)s left of CHECK_BUDGET_S=$budget"
+    record racecheck "not run: time budget (CHECK_BUDGET_S=$budget) exhausted"
+  else
+    t=$(( $(left) - 20 )); [ "$t" -gt 120 ] && t=120
+    log "compute-sanitizer racecheck, small shapes, shared-memory kernels, f32 (timeout ${t}s)"
+    run_sanitizer racecheck calico "$out/racecheck" "$t" --dtypes f32 --ops mha,sam.,cam_injection.adapt,qformer
   fi
 fi
 
