@@ -1,11 +1,22 @@
 // cuda_common.cuh -- helpers shared by CALICO's CUDA kernels.
 #pragma once
 
+#ifdef CALICO_CUDA_EMU
+// CPU emulation of the CUDA subset these kernels use (bench/gpu/emu): checks indexing, tiling and
+// synchronisation logic without a GPU. Never part of the shipped library.
+#include "cuda_emu.h"
+#else
 #include <cuda_runtime.h>
 #include <cuda_bf16.h>
 #include <cuda_fp16.h>
+#endif
 
 #include <string>
+
+/** kernel<<<grid, block, 0, stream>>>(args...) -- a macro so that the emulation harness can replace it. */
+#ifndef CALICO_LAUNCH
+#define CALICO_LAUNCH(kernel, grid, block, stream, ...) kernel<<<(grid), (block), 0, (stream)>>>(__VA_ARGS__)
+#endif
 
 #include "common.h"
 
@@ -32,6 +43,47 @@ inline int check_launch(const char* what) {
         return set_error(CALICO_ERR_CUDA, std::string(what) + ": " + cudaGetErrorName(e) + " " + cudaGetErrorString(e));
     return CALICO_OK;
 }
+
+/**
+ * Makes CUDA device (device_code - 1) current for the scope (C ABI device codes: 0 = CPU, 1 + i = cuda:i) and
+ * restores the previous one. ok() is false when the device cannot be selected.
+ */
+class DeviceGuard {
+  public:
+    explicit DeviceGuard(int device_code) {
+        const int idx = device_code - 1;
+        int cur = -1;
+        if (cudaGetDevice(&cur) != cudaSuccess) {
+            cudaGetLastError();
+            ok_ = false;
+            return;
+        }
+        if (cur != idx) {
+            if (cudaSetDevice(idx) != cudaSuccess) {
+                cudaGetLastError();
+                ok_ = false;
+                return;
+            }
+            prev_ = cur;
+        }
+    }
+    ~DeviceGuard() {
+        if (prev_ >= 0) cudaSetDevice(prev_);
+    }
+    bool ok() const { return ok_; }
+    DeviceGuard(const DeviceGuard&) = delete;
+    DeviceGuard& operator=(const DeviceGuard&) = delete;
+
+  private:
+    int prev_ = -1;
+    bool ok_ = true;
+};
+
+#define CALICO_DEVICE_GUARD(device_code, what)                                                                  \
+    DeviceGuard device_guard_(device_code);                                                                     \
+    if (!device_guard_.ok())                                                                                    \
+        return set_error(CALICO_ERR_CUDA, std::string(what) + ": cannot select CUDA device " +                 \
+                                              std::to_string((device_code) - 1));
 
 __device__ inline float warp_sum(float v) {
     for (int o = 16; o > 0; o >>= 1) v += __shfl_xor_sync(0xffffffffu, v, o);

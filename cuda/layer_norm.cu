@@ -31,14 +31,15 @@ static int launch(int64_t x, int64_t y, int64_t w, int64_t b, int64_t rows, int6
                   int64_t ys, float eps, int64_t stream) {
     if (rows == 0) return CALICO_OK;
     int threads = cols >= 1024 ? 1024 : (cols >= 256 ? 256 : 128);
-    layer_norm_kernel<T><<<static_cast<unsigned>(rows), threads, 0, reinterpret_cast<cudaStream_t>(stream)>>>(
-        reinterpret_cast<const T*>(x), reinterpret_cast<T*>(y), reinterpret_cast<const T*>(w),
-        reinterpret_cast<const T*>(b), cols, xs, ys, eps);
+    CALICO_LAUNCH(layer_norm_kernel<T>, dim3(static_cast<unsigned>(rows)), dim3(threads),
+                  reinterpret_cast<cudaStream_t>(stream), reinterpret_cast<const T*>(x), reinterpret_cast<T*>(y),
+                  reinterpret_cast<const T*>(w), reinterpret_cast<const T*>(b), cols, xs, ys, eps);
     return check_launch("layer_norm_kernel");
 }
 
-int layer_norm_cuda(int dtype, int64_t x, int64_t y, int64_t w, int64_t b, int64_t rows, int64_t cols,
+int layer_norm_cuda(int device, int dtype, int64_t x, int64_t y, int64_t w, int64_t b, int64_t rows, int64_t cols,
                     int64_t xs, int64_t ys, float eps, int64_t stream) {
+    CALICO_DEVICE_GUARD(device, "layer_norm_cuda")
     switch (dtype) {
         case CALICO_F32: return launch<float>(x, y, w, b, rows, cols, xs, ys, eps, stream);
         case CALICO_BF16: return launch<__nv_bfloat16>(x, y, w, b, rows, cols, xs, ys, eps, stream);

@@ -1,5 +1,8 @@
 // calico_kernels.h -- C ABI of CALICO's own kernels (CPU in src/main/cpp, CUDA in cuda/).
 //
+// Device codes: 0 = CPU, 1 + i = CUDA device i (the kernel makes that device current for its launch); stream is a
+// cudaStream_t as int64 (0 = the legacy default stream, which is LibTorch's default stream).
+//
 // Every kernel receives raw addresses (as int64, from LibTorch's Tensor.data_ptr()), sizes and
 // element strides; the Java side (org.calico.kernels) checks shapes, dtypes and contiguity before
 // calling. Functions return CALICO_OK (0) or a negative error code; calico_last_error() gives the
@@ -53,17 +56,82 @@ const char* calico_cuda_status(void);
  * LayerNorm over the last dimension: y[r, :] = (x[r, :] - mean) / sqrt(var + eps) * w + b.
  * x, y: [rows, cols] with row strides x_stride / y_stride (in elements), last dim contiguous.
  * w, b: [cols] contiguous, same dtype as x (b may be 0 = no bias). Statistics in fp32.
- * device: 0 = CPU, 1 = CUDA (stream = cudaStream_t as int64, 0 = default stream).
+ * device: 0 = CPU, 1 + i = CUDA device i (stream = cudaStream_t as int64, 0 = legacy default stream).
  */
 int calico_layer_norm(int device, int dtype, int64_t x, int64_t y, int64_t w, int64_t b,
                       int64_t rows, int64_t cols, int64_t x_stride, int64_t y_stride,
                       float eps, int64_t stream);
 
+/**
+ * Thread count of CALICO's OpenMP kernel regions (n <= 0: back to the OpenMP default). CalicoRuntime.setThreads
+ * calls it with LibTorch's count.
+ */
+void calico_set_num_threads(int n);
+int calico_get_num_threads(void);
+
+/**
+ * Fused multi-head attention on already-projected q/k/v, online softmax, fp32 accumulation:
+ *   out[b, i, h*d + c] = sum_j softmax_j(scale * <q[b, i, h*d : h*d+d], k[b, j, h*d : h*d+d]>) * v[b, j, h*d + c]
+ * Element (b, i, h, c) of q lives at q + b*q_bs + i*q_rs + h*d + c (element strides); k, v, out likewise with their
+ * own batch/row strides. Heads are contiguous inside a row (row strides >= heads*d), so heads are read in place from
+ * e.g. a fused [B, S, 2*D] K|V buffer. A batch stride of 0 broadcasts that input over the batch (SAM: image keys
+ * shared by every prompt). lk == 0 gives zeros (softmax over an empty set, as the composite's matmul).
+ * CPU: any d. CUDA: d <= 128; workspace (device memory, may be 0) lets the kernel split long key ranges over more
+ * blocks when batch*heads*query-tiles is small -- size from calico_mha_workspace_bytes; too small = no split.
+ */
+int calico_mha(int device, int dtype, int64_t q, int64_t k, int64_t v, int64_t out, int64_t batch, int64_t heads,
+               int64_t lq, int64_t lk, int64_t d, int64_t q_bs, int64_t q_rs, int64_t k_bs, int64_t k_rs,
+               int64_t v_bs, int64_t v_rs, int64_t o_bs, int64_t o_rs, float scale, int64_t workspace,
+               int64_t workspace_bytes, int64_t stream);
+
+/** Bytes of workspace calico_mha would use on this device for these sizes (0 on the CPU or when no split pays). */
+int64_t calico_mha_workspace_bytes(int device, int64_t batch, int64_t heads, int64_t lq, int64_t lk, int64_t d);
+
+/**
+ * CAM adaptation (Cheetah VPG-C): out[b, n, :] = queries[n, :] + ba + Wa @ hidden[b, last_idx[b], :].
+ * hidden: element (b, l, c) at hidden + b*h_bs + l*h_rs + c; last_idx: int64 [batch] in the device's memory, each in
+ * [0, seq); wa [dq, dim], ba [dq], queries [nq, dq], out [batch, nq, dq], all contiguous, one dtype.
+ */
+int calico_cam_adapt(int device, int dtype, int64_t hidden, int64_t last_idx, int64_t wa, int64_t ba,
+                     int64_t queries, int64_t out, int64_t batch, int64_t seq, int64_t dim, int64_t dq, int64_t nq,
+                     int64_t h_bs, int64_t h_rs, int64_t stream);
+
+/**
+ * CAM reintegration scatter-add: out[b, l, :] = hidden[b, l, :] + sum over images j with spans[j] = (b, s_j) and
+ * s_j <= l < s_j + nq of proj[j, l - s_j, :]. proj [n_img, nq, dim] (already x Wr^T + br), spans int64 [n_img, 2]
+ * in the device's memory, hidden/out [batch, seq, dim] contiguous. out == hidden updates in place and touches only
+ * span rows; otherwise every row of out is written (copy fused with the add).
+ */
+int calico_cam_scatter_add(int device, int dtype, int64_t hidden, int64_t out, int64_t proj, int64_t spans,
+                           int64_t batch, int64_t seq, int64_t dim, int64_t n_img, int64_t nq, int64_t stream);
+
+/**
+ * SAM output upscaling, stage 1. A ConvTranspose2d(k2, s2) is run before as one GEMM per image,
+ * y[n] = Wt [4*c, c_in] @ x[n] [c_in, h*w], with Wt's rows ordered (a, b, o): y [n, 4*c, h, w] contiguous. Then
+ *   out[n, o, 2i+a, 2j+b] = GELU(LayerNorm_c(y[n, (2a+b)*c : +c, i, j] + bias) * ln_w + ln_b)   (LayerNorm2d, eps)
+ * out [n, c, 2h, 2w] contiguous (channels first, the next GEMM's operand).
+ */
+int calico_sam_upscale_ln_gelu(int device, int dtype, int64_t y, int64_t bias, int64_t ln_w, int64_t ln_b,
+                               int64_t out, int64_t n, int64_t h, int64_t w, int64_t c, float eps, int64_t stream);
+
+/**
+ * SAM output upscaling, stage 2 (after ConvTranspose2d #2 as a GEMM, rows (a, b, o)): y [n, 4*c, h, w] ->
+ * out [n, c, 2h, 2w] (upstream's upscaled embedding), out[n, o, 2i+a, 2j+b] = GELU(y[n, (2a+b)*c + o, i, j] + bias[o]).
+ */
+int calico_sam_upscale_gelu(int device, int dtype, int64_t y, int64_t bias, int64_t out, int64_t n, int64_t h,
+                            int64_t w, int64_t c, int64_t stream);
+
+/**
+ * Stage 2 fused with the hypernetwork product: masks[n, m, 2i+a, 2j+b] = sum_o hyper[n, m, o] * GELU(y[...] + bias[o]).
+ * hyper [n, m, c], out [n, m, 2h, 2w] contiguous; the upscaled embedding is never materialised.
+ */
+int calico_sam_hyper_masks(int device, int dtype, int64_t y, int64_t bias, int64_t hyper, int64_t out, int64_t n,
+                           int64_t h, int64_t w, int64_t c, int64_t m, int64_t stream);
 
 /**
  * Skinny matrix product for LLM decode steps: y[m, n] = sum_k x[m, k] * w[n, k] (x @ w^T, nn.Linear without bias)
  * for 1 <= m <= 8 rows. x [m, k], w [n, k], y [m, n], all contiguous and of the same dtype (F32 / BF16 / F16);
- * fp32 accumulation, one rounding at the end. device: 0 = CPU, 1 = CUDA (stream as in calico_layer_norm).
+ * fp32 accumulation, one rounding at the end. device: 0 = CPU, 1 + i = cuda:i (stream as in calico_layer_norm).
  */
 int calico_skinny_gemm(int device, int dtype, int64_t x, int64_t w, int64_t y, int64_t m, int64_t n, int64_t k,
                        int64_t stream);

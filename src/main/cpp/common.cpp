@@ -80,7 +80,7 @@ extern "C" const char* calico_build_info(void) {
         s += ", OpenMP";
 #endif
 #if defined(__GNUC__) && defined(__x86_64__) && !defined(__clang__)
-        s += ", SIMD clones avx512f/avx2/default";
+        s += ", SIMD clones x86-64-v4/v3/baseline";
 #endif
 #ifdef CALICO_WITH_CUDA
         s += ", CUDA " CALICO_CUDA_ARCHS;

@@ -41,8 +41,9 @@ template <> struct Elem<float> {
 }  // namespace calico
 
 #if defined(__GNUC__) && defined(__x86_64__) && !defined(__clang__)
-// Function multi-versioning: one binary, the best path picked at load time.
-#define CALICO_SIMD_CLONES __attribute__((target_clones("avx512f", "avx2,fma", "default")))
+// Function multi-versioning: one binary, the best path picked at load time. (Architecture levels, not feature
+// lists: target_clones("avx2,fma") would build two separate clones, an AVX2 one without FMA and an FMA one.)
+#define CALICO_SIMD_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
 #else
 #define CALICO_SIMD_CLONES
 #endif

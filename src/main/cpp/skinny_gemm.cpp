@@ -198,7 +198,7 @@ int skinny_gemm_cpu(int dtype, int64_t x, int64_t w, int64_t y, int64_t M, int64
 }
 
 #ifdef CALICO_WITH_CUDA
-int skinny_gemm_cuda(int dtype, int64_t x, int64_t w, int64_t y, int64_t M, int64_t N, int64_t K, int64_t stream);
+int skinny_gemm_cuda_device(int device, int dtype, int64_t x, int64_t w, int64_t y, int64_t M, int64_t N, int64_t K, int64_t stream);
 #endif
 
 }  // namespace calico
@@ -212,10 +212,10 @@ extern "C" int calico_skinny_gemm(int device, int dtype, int64_t x, int64_t w, i
                                                      std::to_string(n) + " k=" + std::to_string(k));
     if (device == 0) return calico::skinny_gemm_cpu(dtype, x, w, y, m, n, k);
 #ifdef CALICO_WITH_CUDA
-    if (device == 1) return calico::skinny_gemm_cuda(dtype, x, w, y, m, n, k, stream);
+    if (device >= 1) return calico::skinny_gemm_cuda_device(device, dtype, x, w, y, m, n, k, stream);
 #else
     (void)stream;
-    if (device == 1) return calico::set_error(CALICO_ERR_NO_CUDA, "skinny_gemm: library built without CUDA");
+    if (device >= 1) return calico::set_error(CALICO_ERR_NO_CUDA, "skinny_gemm: library built without CUDA");
 #endif
     return calico::set_error(CALICO_ERR_ARG, "skinny_gemm: unknown device " + std::to_string(device));
 }

@@ -6,6 +6,8 @@ import java.util.concurrent.Callable;
 import java.util.function.Predicate;
 
 import org.calico.kernels.NativeLibrary;
+import org.calico.kernels.NativeOps;
+import org.calico.kernels.Ops;
 import org.calico.model.CalicoCheckpoint;
 import org.calico.model.CalicoConfig;
 import org.calico.model.CalicoModel;
@@ -42,6 +44,10 @@ public final class InfoCommand implements Callable<Integer> {
         System.out.println("threads       " + CalicoRuntime.threads());
         System.out.println("native lib    " + NativeLibrary.buildInfo());
         System.out.println("cuda          " + NativeLibrary.cudaStatus());
+        System.out.println("cuda stream   " + NativeOps.streamSource());
+        System.out.println("kernels       backend per op (-Dcalico.kernels[.<op>]=torch|native; composite whenever autograd needs it)");
+        for (String op : Ops.NAMES)
+            System.out.printf("  %-24s cpu=%s cuda=%s%n", op, Ops.describe(op, false), Ops.describe(op, true));
         if (model != null) describe(model);
         return 0;
     }

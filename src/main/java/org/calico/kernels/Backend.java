@@ -30,5 +30,36 @@ public enum Backend {
         return b;
     }
 
+    /** The explicitly configured backend string for {@code op} (property, then global property, then env), or null. */
+    static String explicit(String op) {
+        String v = System.getProperty("calico.kernels." + op);
+        if (v == null) v = System.getProperty("calico.kernels");
+        if (v == null) v = System.getenv("CALICO_KERNELS");
+        return v == null || v.isBlank() ? null : v;
+    }
+
+    /**
+     * Backend for {@code op} on tensors on the CPU or a CUDA device: the configured one (native configured but not
+     * usable there -> KernelException naming the reason), else native where its kernels exist for that device
+     * (library loaded; for CUDA: CUDA kernels compiled in and a device visible), else torch.
+     */
+    public static Backend forDevice(String op, boolean cuda) {
+        String v = explicit(op);
+        if (v != null) {
+            Backend b = parse(v);
+            if (b == NATIVE) {
+                if (!NativeLibrary.available())
+                    throw new KernelException(op + ": native kernels configured but the library is not available: " + NativeLibrary.loadError());
+                if (cuda && !NativeLibrary.cudaUsable())
+                    throw new KernelException(op + ": native kernels configured for a CUDA tensor but " + NativeLibrary.cudaStatus()
+                            + " (use -Dcalico.kernels." + op + "=torch)");
+            }
+            return b;
+        }
+        if (!NativeLibrary.available()) return TORCH;
+        if (cuda) return NativeLibrary.cudaUsable() ? NATIVE : TORCH;
+        return NATIVE;
+    }
+
     @Override public String toString() { return name().toLowerCase(Locale.ROOT); }
 }

@@ -36,6 +36,58 @@ public final class NativeKernels {
                                                @Cast("int64_t") long cols, @Cast("int64_t") long xStride,
                                                @Cast("int64_t") long yStride, float eps, @Cast("int64_t") long stream);
 
+    public static native void calico_set_num_threads(int n);
+
+    public static native int calico_get_num_threads();
+
+    public static native int calico_mha(int device, int dtype, @Cast("int64_t") long q, @Cast("int64_t") long k,
+                                        @Cast("int64_t") long v, @Cast("int64_t") long out, @Cast("int64_t") long batch,
+                                        @Cast("int64_t") long heads, @Cast("int64_t") long lq, @Cast("int64_t") long lk,
+                                        @Cast("int64_t") long d, @Cast("int64_t") long qBs, @Cast("int64_t") long qRs,
+                                        @Cast("int64_t") long kBs, @Cast("int64_t") long kRs, @Cast("int64_t") long vBs,
+                                        @Cast("int64_t") long vRs, @Cast("int64_t") long oBs, @Cast("int64_t") long oRs,
+                                        float scale, @Cast("int64_t") long workspace,
+                                        @Cast("int64_t") long workspaceBytes, @Cast("int64_t") long stream);
+
+    public static native @Cast("int64_t") long calico_mha_workspace_bytes(int device, @Cast("int64_t") long batch,
+                                                                         @Cast("int64_t") long heads, @Cast("int64_t") long lq,
+                                                                         @Cast("int64_t") long lk, @Cast("int64_t") long d);
+
+    public static native int calico_cam_adapt(int device, int dtype, @Cast("int64_t") long hidden,
+                                              @Cast("int64_t") long lastIdx, @Cast("int64_t") long wa,
+                                              @Cast("int64_t") long ba, @Cast("int64_t") long queries,
+                                              @Cast("int64_t") long out, @Cast("int64_t") long batch,
+                                              @Cast("int64_t") long seq, @Cast("int64_t") long dim,
+                                              @Cast("int64_t") long dq, @Cast("int64_t") long nq,
+                                              @Cast("int64_t") long hBs, @Cast("int64_t") long hRs,
+                                              @Cast("int64_t") long stream);
+
+    public static native int calico_cam_scatter_add(int device, int dtype, @Cast("int64_t") long hidden,
+                                                    @Cast("int64_t") long out, @Cast("int64_t") long proj,
+                                                    @Cast("int64_t") long spans, @Cast("int64_t") long batch,
+                                                    @Cast("int64_t") long seq, @Cast("int64_t") long dim,
+                                                    @Cast("int64_t") long nImg, @Cast("int64_t") long nq,
+                                                    @Cast("int64_t") long stream);
+
+    public static native int calico_sam_upscale_ln_gelu(int device, int dtype, @Cast("int64_t") long y,
+                                                        @Cast("int64_t") long bias, @Cast("int64_t") long lnW,
+                                                        @Cast("int64_t") long lnB, @Cast("int64_t") long out,
+                                                        @Cast("int64_t") long n, @Cast("int64_t") long h,
+                                                        @Cast("int64_t") long w, @Cast("int64_t") long c, float eps,
+                                                        @Cast("int64_t") long stream);
+
+    public static native int calico_sam_upscale_gelu(int device, int dtype, @Cast("int64_t") long y,
+                                                     @Cast("int64_t") long bias, @Cast("int64_t") long out,
+                                                     @Cast("int64_t") long n, @Cast("int64_t") long h,
+                                                     @Cast("int64_t") long w, @Cast("int64_t") long c,
+                                                     @Cast("int64_t") long stream);
+
+    public static native int calico_sam_hyper_masks(int device, int dtype, @Cast("int64_t") long y,
+                                                    @Cast("int64_t") long bias, @Cast("int64_t") long hyper,
+                                                    @Cast("int64_t") long out, @Cast("int64_t") long n,
+                                                    @Cast("int64_t") long h, @Cast("int64_t") long w,
+                                                    @Cast("int64_t") long c, @Cast("int64_t") long m,
+                                                    @Cast("int64_t") long stream);
     /** calico_kernels.h: y = x @ w^T for 1..8 rows (LLM decode). */
     public static native int calico_skinny_gemm(int device, int dtype, @Cast("int64_t") long x, @Cast("int64_t") long w,
                                                 @Cast("int64_t") long y, @Cast("int64_t") long m, @Cast("int64_t") long n,

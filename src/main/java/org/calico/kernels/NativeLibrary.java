@@ -37,6 +37,16 @@ public final class NativeLibrary {
 
     public static int cudaDeviceCount() { return available() ? NativeKernels.calico_cuda_device_count() : 0; }
 
+    private static volatile int cudaDevicesCached = -1;
+
+    /** CUDA kernels compiled in and at least one device visible (probed once per process). */
+    public static boolean cudaUsable() {
+        if (!cudaCompiled()) return false;
+        int n = cudaDevicesCached;
+        if (n < 0) cudaDevicesCached = n = cudaDeviceCount();
+        return n > 0;
+    }
+
     public static String cudaStatus() { return available() ? NativeKernels.calico_cuda_status().getString() : "native library not loaded"; }
 
     /** Throws {@link KernelException} with the native message when {@code rc} is an error code. */

@@ -79,6 +79,7 @@ public final class CalicoRuntime {
         try {
             // the OpenBLAS preset exposes no setter; our library finds openblas_set_num_threads in the loaded libopenblas
             org.calico.kernels.NativeKernels.calico_set_blas_threads(n);
+            org.calico.kernels.NativeKernels.calico_set_num_threads(n); // CALICO's own OpenMP kernel regions
         } catch (Throwable t) {
             // kernel library unavailable on this platform: LibTorch's own setting still applies (OPENBLAS_NUM_THREADS too)
         }

@@ -1,0 +1,149 @@
+// cam.cu -- CALICO CAM stages (calico_cam_adapt, calico_cam_scatter_add), CUDA, fp32 accumulation.
+//
+// adapt: one launch. Block = 8 warps handling 8 consecutive outputs o of f_adaptation; each warp streams row o of
+//   Wa once (coalesced) against every batch row's gathered hidden state (L2-resident), reduces with shuffles,
+//   then the block writes out[b, n, o0:o0+8] = queries[n, o] + ba[o] + proj[b, o] for all b, n.
+// scatter_add: one launch, one block per hidden row (b, l); out-of-place copies every row with the span
+//   contributions added, in place touches only rows inside a span.
+#include <string>
+
+#include "cuda_common.cuh"
+
+namespace calico {
+
+namespace {
+
+constexpr int kAdaptWarps = 8;  // outputs per block
+constexpr int kAdaptBatch = 8;  // batch rows per pass (accumulators per lane)
+
+template <typename T>
+__global__ void __launch_bounds__(kAdaptWarps * 32)
+cam_adapt_kernel(const T* __restrict__ hidden, const int64_t* __restrict__ last_idx, const T* __restrict__ wa,
+                 const T* __restrict__ ba, const T* __restrict__ queries, T* __restrict__ out, int64_t B, int64_t L,
+                 int64_t D, int64_t Dq, int64_t Nq, int64_t hbs, int64_t hrs) {
+    __shared__ float sproj[kAdaptBatch][kAdaptWarps];
+    const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31;
+    const int64_t o0 = static_cast<int64_t>(blockIdx.x) * kAdaptWarps;
+    const int64_t o = o0 + warp;
+    for (int64_t bc = 0; bc < B; bc += kAdaptBatch) {
+        const int nb = static_cast<int>(min(static_cast<int64_t>(kAdaptBatch), B - bc));
+        float acc[kAdaptBatch];
+#pragma unroll
+        for (int i = 0; i < kAdaptBatch; i++) acc[i] = 0.f;
+        if (o < Dq) {
+            const T* wrow = wa + o * D;
+            const T* hrow[kAdaptBatch];
+#pragma unroll
+            for (int i = 0; i < kAdaptBatch; i++) {
+                int64_t li = i < nb ? last_idx[bc + i] : 0;
+                li = li < 0 ? 0 : (li >= L ? L - 1 : li);  // the Java side validated; never read out of bounds
+                hrow[i] = hidden + (bc + (i < nb ? i : 0)) * hbs + li * hrs;
+            }
+            for (int64_t c = lane; c < D; c += 32) {
+                const float wv = CudaElem<T>::load(wrow + c);
+#pragma unroll
+                for (int i = 0; i < kAdaptBatch; i++)
+                    if (i < nb) acc[i] += wv * CudaElem<T>::load(hrow[i] + c);
+            }
+        }
+#pragma unroll
+        for (int i = 0; i < kAdaptBatch; i++) {
+            const float s = warp_sum(acc[i]);
+            if (lane == 0) sproj[i][warp] = s;
+        }
+        __syncthreads();
+        const int64_t n_out = static_cast<int64_t>(nb) * Nq * kAdaptWarps;
+        for (int64_t e = threadIdx.x; e < n_out; e += blockDim.x) {
+            const int ol = static_cast<int>(e % kAdaptWarps);
+            const int64_t bn = e / kAdaptWarps;  // (i, n)
+            const int i = static_cast<int>(bn / Nq);
+            const int64_t n = bn % Nq;
+            const int64_t oo = o0 + ol;
+            if (oo < Dq) {
+                const float val = CudaElem<T>::load(queries + n * Dq + oo) + CudaElem<T>::load(ba + oo) + sproj[i][ol];
+                CudaElem<T>::store(out + ((bc + i) * Nq + n) * Dq + oo, val);
+            }
+        }
+        __syncthreads();
+    }
+}
+
+template <typename T>
+__global__ void cam_scatter_add_kernel(const T* hidden, T* out,  // may alias (in place)
+                                       const T* __restrict__ proj,
+                                       const int64_t* __restrict__ spans, int64_t L, int64_t D, int64_t nimg,
+                                       int64_t nq, int inplace) {
+    const int64_t r = blockIdx.x;
+    const int64_t b = r / L, l = r % L;
+    int hits = 0;
+    for (int64_t j = 0; j < nimg; j++) {
+        const int64_t st = spans[2 * j + 1];
+        if (spans[2 * j] == b && l >= st && l < st + nq) hits++;
+    }
+    if (hits == 0 && inplace) return;
+    const T* hrow = hidden + r * D;
+    T* orow = out + r * D;
+    for (int64_t c = threadIdx.x; c < D; c += blockDim.x) {
+        float acc = CudaElem<T>::load(hrow + c);
+        if (hits > 0) {
+            for (int64_t j = 0; j < nimg; j++) {
+                const int64_t st = spans[2 * j + 1];
+                if (spans[2 * j] == b && l >= st && l < st + nq) acc += CudaElem<T>::load(proj + (j * nq + (l - st)) * D + c);
+            }
+        }
+        CudaElem<T>::store(orow + c, acc);
+    }
+}
+
+template <typename T>
+int launch_adapt(int64_t hidden, int64_t last_idx, int64_t wa, int64_t ba, int64_t queries, int64_t out, int64_t B,
+                 int64_t L, int64_t D, int64_t Dq, int64_t Nq, int64_t hbs, int64_t hrs, cudaStream_t st) {
+    const int64_t blocks = (Dq + kAdaptWarps - 1) / kAdaptWarps;
+    auto kfn = cam_adapt_kernel<T>;
+    CALICO_LAUNCH(kfn, dim3(static_cast<unsigned>(blocks)), dim3(kAdaptWarps * 32), st,
+                  reinterpret_cast<const T*>(hidden), reinterpret_cast<const int64_t*>(last_idx),
+                  reinterpret_cast<const T*>(wa), reinterpret_cast<const T*>(ba), reinterpret_cast<const T*>(queries),
+                  reinterpret_cast<T*>(out), B, L, D, Dq, Nq, hbs, hrs);
+    return check_launch("cam_adapt_kernel");
+}
+
+template <typename T>
+int launch_scatter(int64_t hidden, int64_t out, int64_t proj, int64_t spans, int64_t B, int64_t L, int64_t D,
+                   int64_t nimg, int64_t nq, cudaStream_t st) {
+    const int64_t rows = B * L;
+    if (rows > 2147483647LL) return set_error(CALICO_ERR_UNSUPPORTED, "cam_scatter_add_cuda: too many rows");
+    auto kfn = cam_scatter_add_kernel<T>;
+    CALICO_LAUNCH(kfn, dim3(static_cast<unsigned>(rows)), dim3(256), st, reinterpret_cast<const T*>(hidden),
+                  reinterpret_cast<T*>(out), reinterpret_cast<const T*>(proj),
+                  reinterpret_cast<const int64_t*>(spans), L, D, nimg, nq, hidden == out ? 1 : 0);
+    return check_launch("cam_scatter_add_kernel");
+}
+
+}  // namespace
+
+int cam_adapt_cuda(int device, int dtype, int64_t hidden, int64_t last_idx, int64_t wa, int64_t ba, int64_t queries, int64_t out,
+                   int64_t B, int64_t L, int64_t D, int64_t Dq, int64_t Nq, int64_t hbs, int64_t hrs, int64_t stream) {
+    CALICO_DEVICE_GUARD(device, "cam_adapt_cuda")
+    cudaStream_t st = reinterpret_cast<cudaStream_t>(stream);
+    switch (dtype) {
+        case CALICO_F32: return launch_adapt<float>(hidden, last_idx, wa, ba, queries, out, B, L, D, Dq, Nq, hbs, hrs, st);
+        case CALICO_BF16:
+            return launch_adapt<__nv_bfloat16>(hidden, last_idx, wa, ba, queries, out, B, L, D, Dq, Nq, hbs, hrs, st);
+        case CALICO_F16: return launch_adapt<__half>(hidden, last_idx, wa, ba, queries, out, B, L, D, Dq, Nq, hbs, hrs, st);
+        default: return set_error(CALICO_ERR_UNSUPPORTED, "cam_adapt_cuda: unsupported dtype");
+    }
+}
+
+int cam_scatter_add_cuda(int device, int dtype, int64_t hidden, int64_t out, int64_t proj, int64_t spans, int64_t B, int64_t L,
+                         int64_t D, int64_t nimg, int64_t nq, int64_t stream) {
+    CALICO_DEVICE_GUARD(device, "cam_scatter_add_cuda")
+    cudaStream_t st = reinterpret_cast<cudaStream_t>(stream);
+    switch (dtype) {
+        case CALICO_F32: return launch_scatter<float>(hidden, out, proj, spans, B, L, D, nimg, nq, st);
+        case CALICO_BF16: return launch_scatter<__nv_bfloat16>(hidden, out, proj, spans, B, L, D, nimg, nq, st);
+        case CALICO_F16: return launch_scatter<__half>(hidden, out, proj, spans, B, L, D, nimg, nq, st);
+        default: return set_error(CALICO_ERR_UNSUPPORTED, "cam_scatter_add_cuda: unsupported dtype");
+    }
+}
+
+}  // namespace calico

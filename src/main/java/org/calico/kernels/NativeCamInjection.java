@@ -1,0 +1,39 @@
+package org.calico.kernels;
+
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.global.torch;
+
+/**
+ * Native {@link CamInjectionOp} (CPU or CUDA). adapt: one kernel (gather of the last-instruction rows, one pass over
+ * Wa for every batch row, bias, broadcast add onto the queries). reintegrate: one GEMM for all images
+ * (proj = addmm(br, x, Wr^T), [nImg*Nq, D]) and one scatter-add kernel, out of place (the copy of hidden is fused
+ * with the add) or in place (only span rows are touched). No autograd.
+ */
+public final class NativeCamInjection implements CamInjectionOp {
+    @Override
+    public Tensor adapt(Tensor hidden, long[] lastIdx, AdaptWeights w) {
+        CamInjectionOp.validateAdapt(hidden, lastIdx, w);
+        NativeOps.requireKernelDtype(Ops.CAM_INJECTION, hidden);
+        return NativeOps.camAdapt(hidden, lastIdx, w.wa().contiguous(), w.ba().contiguous(), w.queries().contiguous());
+    }
+
+    @Override
+    public Tensor reintegrate(Tensor hidden, long[] rows, long[] starts, Tensor x, ReintegrateWeights w) {
+        CamInjectionOp.validateReintegrate(hidden, rows, starts, x, w);
+        NativeOps.requireKernelDtype(Ops.CAM_INJECTION, hidden);
+        return NativeOps.camScatterAdd(hidden, project(x, w), rows, starts, false);
+    }
+
+    @Override
+    public Tensor reintegrateInPlace(Tensor hidden, long[] rows, long[] starts, Tensor x, ReintegrateWeights w) {
+        CamInjectionOp.validateReintegrate(hidden, rows, starts, x, w);
+        NativeOps.requireKernelDtype(Ops.CAM_INJECTION, hidden);
+        NativeOps.requireContiguous(Ops.CAM_INJECTION + ".reintegrateInPlace", "hidden", hidden);
+        return NativeOps.camScatterAdd(hidden, project(x, w), rows, starts, true);
+    }
+
+    private static Tensor project(Tensor x, ReintegrateWeights w) {
+        long nImg = x.size(0), nq = x.size(1), dq = x.size(2);
+        return torch.addmm(w.br(), x.reshape(nImg * nq, dq), w.wr().t()).view(nImg, nq, w.wr().size(0));
+    }
+}

@@ -1,0 +1,72 @@
+package org.calico.kernels;
+
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.global.torch;
+
+/**
+ * Native {@link SamMaskDecodingOp} (CPU or CUDA).
+ * <ul>
+ *   <li>attention: q/k/v projections as GEMMs on each input's own batch (a batch-1 input is projected once), the
+ *       fused attention kernel with batch stride 0 for shared inputs, out_proj GEMM.</li>
+ *   <li>upscale / masks: each ConvTranspose2d(k2, s2) is one GEMM per image, {@code y = Wt [4*Cout, Cin] @ x [Cin, h*w]}
+ *       with Wt = weight reordered to rows (a, b, o) once (cached); SAM's channels-last src is consumed as a
+ *       transposed operand without a copy. Kernel 1 fuses pixel shuffle + bias + LayerNorm2d + GELU; kernel 2 fuses
+ *       pixel shuffle + bias + GELU and, for masks, the hypernetwork product (upscaled never materialised).</li>
+ * </ul>
+ * No autograd. close() releases the cached weights.
+ */
+public final class NativeSamMaskDecoding implements SamMaskDecodingOp {
+    private final DerivedWeights convWeights = new DerivedWeights();
+
+    @Override
+    public Tensor attention(Tensor q, Tensor k, Tensor v, AttentionWeights w) {
+        SamMaskDecodingOp.validateAttention(q, k, v, w);
+        NativeOps.requireKernelDtype(Ops.SAM_MASK_DECODING, q);
+        long bq = q.size(0), lq = q.size(1), c = q.size(2), bk = k.size(0), lk = k.size(1), bv = v.size(0);
+        long n = Math.max(bq, Math.max(bk, bv));
+        long inner = w.wq().size(0);
+        int h = w.heads();
+        long d = inner / h;
+        Tensor qp = torch.addmm(w.bq(), q.reshape(bq * lq, c), w.wq().t());
+        Tensor kp = torch.addmm(w.bk(), k.reshape(bk * lk, c), w.wk().t());
+        Tensor vp = torch.addmm(w.bv(), v.reshape(bv * lk, c), w.wv().t());
+        Tensor o = NativeOps.emptyLike(q, n * lq, inner);
+        NativeOps.mha(NativeOps.MhaOperand.of(qp, 0, bq == 1 ? 0 : lq * inner, inner),
+                NativeOps.MhaOperand.of(kp, 0, bk == 1 ? 0 : lk * inner, inner),
+                NativeOps.MhaOperand.of(vp, 0, bv == 1 ? 0 : lk * inner, inner),
+                NativeOps.MhaOperand.of(o, 0, lq * inner, inner), n, h, lq, lk, d, 1.0 / Math.sqrt(d));
+        return torch.addmm(w.bo(), o, w.wo().t()).view(n, lq, w.wo().size(0));
+    }
+
+    @Override
+    public Tensor upscale(Tensor src, UpscaleWeights w) {
+        SamMaskDecodingOp.validateUpscale(src, null, w);
+        NativeOps.requireKernelDtype(Ops.SAM_MASK_DECODING, src);
+        Tensor[] wt = gemmWeights(w);
+        return NativeOps.samUpscaleGelu(stage1(src, w, wt), w.b2());
+    }
+
+    @Override
+    public Tensor masks(Tensor src, Tensor hyperIn, UpscaleWeights w) {
+        SamMaskDecodingOp.validateUpscale(src, hyperIn, w);
+        NativeOps.requireKernelDtype(Ops.SAM_MASK_DECODING, src);
+        Tensor[] wt = gemmWeights(w);
+        return NativeOps.samHyperMasks(stage1(src, w, wt), w.b2(), hyperIn.contiguous());
+    }
+
+    /** ConvTranspose2d weights [in, out, 2, 2] -> GEMM weights [4*out, in], rows (a, b, o). */
+    private Tensor[] gemmWeights(UpscaleWeights w) {
+        return convWeights.get(new Tensor[] {w.w1(), w.w2()}, src -> new Tensor[] {
+                src[0].permute(2, 3, 1, 0).reshape(4 * src[0].size(1), src[0].size(0)).contiguous(),
+                src[1].permute(2, 3, 1, 0).reshape(4 * src[1].size(1), src[1].size(0)).contiguous()});
+    }
+
+    /** Both GEMMs and the first fused kernel: returns y2 [N, 4*C2, 2h, 2w] for the second kernel. */
+    private static Tensor stage1(Tensor src, UpscaleWeights w, Tensor[] wt) {
+        long n = src.size(0), cin = src.size(1), h = src.size(2), ww = src.size(3);
+        long c1 = w.w1().size(1);
+        Tensor y1 = torch.matmul(wt[0], src.reshape(n, cin, h * ww)).view(n, 4 * c1, h, ww);
+        Tensor z = NativeOps.samUpscaleLnGelu(y1, w.b1(), w.lnW(), w.lnB(), w.eps());
+        return torch.matmul(wt[1], z.view(n, c1, 4 * h * ww)).view(n, 4 * w.w2().size(1), 2 * h, 2 * ww);
+    }
+}
