@@ -47,6 +47,10 @@ public final class SynthCommand implements Callable<Integer> {
     @Option(names = "--tasks", split = ",", description = "tasks to generate, round-robin (default: common-object,common-parts,unique-parts)")
     List<String> tasks;
 
+    @Option(names = "--random-colours", description = "colour every part at random (default: each category's main part has a "
+            + "category-typical hue, saturation/value/texture still varying)")
+    boolean randomColours;
+
     @Option(names = "--no-progress", description = "no progress bar")
     boolean noProgress;
 
@@ -55,7 +59,7 @@ public final class SynthCommand implements Callable<Integer> {
         if (tasks == null) ts.addAll(List.of(Task.values()));
         else for (String t : tasks) ts.add(Task.parse(t.trim()));
         SynthGenerator.Options o = SynthGenerator.Options.defaults().withSize(size);
-        o = new SynthGenerator.Options(o.size(), images, distractorProb, sameCategoryParts, ts, o.minPartPixels());
+        o = new SynthGenerator.Options(o.size(), images, distractorProb, sameCategoryParts, ts, o.minPartPixels(), !randomColours);
         long t0 = System.nanoTime();
         List<Sample> s = new SynthGenerator(o).generateSplit(out, split, pairs, seed, !noProgress);
         System.err.printf("synth: %d samples (%s) in %.1f s -> %s%n", s.size(), split, (System.nanoTime() - t0) / 1e9, out.resolve(split + ".jsonl"));

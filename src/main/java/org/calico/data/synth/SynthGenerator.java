@@ -45,7 +45,8 @@ import org.calico.mask.Rle;
  */
 public final class SynthGenerator {
     /** Generation options; {@link #defaults()} is what {@code ./calico synth} uses. */
-    public record Options(int size, int imagesPerSample, double distractorProb, double sameCategoryParts, List<Task> tasks, int minPartPixels) {
+    public record Options(int size, int imagesPerSample, double distractorProb, double sameCategoryParts, List<Task> tasks, int minPartPixels,
+                          boolean categoryHues) {
         public Options {
             if (size < 32 || size > 4096) throw new IllegalArgumentException("--size must be in [32, 4096], got " + size);
             if (imagesPerSample < 2 || imagesPerSample > 8) throw new IllegalArgumentException("--images must be in [2, 8], got " + imagesPerSample);
@@ -57,11 +58,16 @@ public final class SynthGenerator {
         }
 
         public static Options defaults() {
-            return new Options(128, 2, 0.3, 0.2, List.of(Task.values()), 24);
+            return new Options(128, 2, 0.3, 0.2, List.of(Task.values()), 24, true);
         }
 
         public Options withSize(int s) {
-            return new Options(s, imagesPerSample, distractorProb, sameCategoryParts, tasks, Math.max(1, (int) Math.round(24.0 * s * s / (128.0 * 128.0))));
+            return new Options(s, imagesPerSample, distractorProb, sameCategoryParts, tasks, Math.max(1, (int) Math.round(24.0 * s * s / (128.0 * 128.0))), categoryHues);
+        }
+
+        /** Category-typical hue of each object's first part (true, the default) or every part coloured at random. */
+        public Options withCategoryHues(boolean on) {
+            return new Options(size, imagesPerSample, distractorProb, sameCategoryParts, tasks, minPartPixels, on);
         }
     }
 
@@ -268,6 +274,12 @@ public final class SynthGenerator {
         return new int[] {(c >> 16) & 0xff, (c >> 8) & 0xff, c & 0xff};
     }
 
+    private static int[] hsvAt(SplittableRandom r, double hue, double sLo, double sHi, double vLo, double vHi) {
+        double h = hue - Math.floor(hue);
+        int c = Color.HSBtoRGB((float) h, (float) Shapes.u(r, sLo, sHi), (float) Shapes.u(r, vLo, vHi));
+        return new int[] {(c >> 16) & 0xff, (c >> 8) & 0xff, c & 0xff};
+    }
+
     private static double dist(int[] a, int[] b) {
         double d0 = a[0] - b[0], d1 = a[1] - b[1], d2 = a[2] - b[2];
         return Math.sqrt(d0 * d0 + d1 * d1 + d2 * d2);
@@ -307,8 +319,13 @@ public final class SynthGenerator {
             List<int[]> used = new ArrayList<>();
             for (int k = 0; k < placed.get(o).cat().parts().size(); k++) {
                 int[] c = null;
+                // with categoryHues the first (main) part takes the category's hue (12 categories, 30 degrees apart, +-9 degrees
+                // jitter; saturation, value and texture still vary): like real objects, categories have typical colours, which
+                // is what lets a from-scratch tiny model recognise them within minutes (docs/training.md)
+                boolean catHue = opt.categoryHues() && k == 0;
+                double hue0 = placed.get(o).cat().ordinal() / (double) SynthCategory.values().length;
                 for (int t = 0; t < 200; t++) {
-                    int[] cand = hsv(r, 0.3, 1.0, 0.3, 1.0);
+                    int[] cand = catHue ? hsvAt(r, hue0 + (r.nextDouble() * 2 - 1) * 0.025, 0.45, 1.0, 0.45, 1.0) : hsv(r, 0.3, 1.0, 0.3, 1.0);
                     boolean ok = dist(cand, bg1) >= 90 && dist(cand, bg2) >= 90 && dist(cand, bgMean) >= 90;
                     for (int[] u : used) ok &= dist(cand, u) >= 75;
                     if (ok || t == 199) {
@@ -499,6 +516,7 @@ public final class SynthGenerator {
         info.put("format", org.calico.data.DatasetDir.FORMAT);
         info.put("source", "synth");
         info.put("size", opt.size());
+        info.put("category_hues", opt.categoryHues());
         info.put("images_per_sample", opt.imagesPerSample());
         info.put("distractor_prob", opt.distractorProb());
         info.put("same_category_parts", opt.sameCategoryParts());

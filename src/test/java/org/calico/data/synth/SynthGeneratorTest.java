@@ -117,6 +117,6 @@ class SynthGeneratorTest {
             assertTrue(p[0].parts().stream().anyMatch(p[1].parts()::contains));
         }
         assertTrue(SynthGenerator.vocabulary().containsAll(List.of("chair", "legs", "[seg]", "<p>", "common", "unique", "overview")));
-        assertThrows(IllegalArgumentException.class, () -> new SynthGenerator.Options(16, 2, 0.3, 0.2, List.of(Task.COMMON_OBJECT), 1));
+        assertThrows(IllegalArgumentException.class, () -> new SynthGenerator.Options(16, 2, 0.3, 0.2, List.of(Task.COMMON_OBJECT), 1, true));
     }
 }
