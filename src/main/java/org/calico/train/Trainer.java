@@ -153,10 +153,20 @@ public final class Trainer implements AutoCloseable {
 
     /** Trains until {@code cfg.steps()} or the time budget; checkpoints to {@code out} (null = never). */
     public void run(Path out) {
-        long t0 = System.nanoTime();
         log.println(trainableSummary());
+        runUntil(cfg.steps(), out);
+        if (out != null) save(out);
+    }
+
+    /**
+     * Trains until step {@code stopAt} (at most {@code cfg.steps()}; the schedule always spans {@code cfg.steps()}, so a
+     * run split into parts is the same run) or the time budget; periodic checkpoints go to {@code out}.
+     */
+    public void runUntil(long stopAt, Path out) {
+        long t0 = System.nanoTime();
+        long startStep = step;
         double emaLoss = Double.NaN;
-        while (step < cfg.steps()) {
+        while (step < Math.min(stopAt, cfg.steps())) {
             double lr = schedule.at(step);
             torch.manual_seed(cfg.seed() * 7919L + step);
             double lossSum = 0, ceSum = 0, mSum = 0, dSum = 0;
@@ -188,7 +198,7 @@ public final class Trainer implements AutoCloseable {
             h.put("seconds", secs);
             history.add(h);
             if (step % 10 == 0 || step == cfg.steps()) {
-                double eta = secs / step * (cfg.steps() - step);
+                double eta = secs / (step - startStep) * (cfg.steps() - step);
                 log.printf(Locale.ROOT, "step %d/%d  loss %.4f (avg %.4f)  ce %.4f  %s %.4f  dice %.4f  |g| %.2f  lr %.2e  %s elapsed, ETA %s%n",
                         step, cfg.steps(), loss, emaLoss, ceSum / cfg.batch(), cfg.bce() ? "bce" : "focal", mSum / cfg.batch(),
                         dSum / cfg.batch(), gnorm, lr, hms(secs), hms(eta));
@@ -201,7 +211,6 @@ public final class Trainer implements AutoCloseable {
                 break;
             }
         }
-        if (out != null) save(out);
     }
 
     static String hms(double s) {
