@@ -25,6 +25,7 @@ public final class Main implements Runnable {
         cl.addSubcommand("segment", new SegmentCommand());
         cl.addSubcommand("predict", new PredictCommand());
         cl.addSubcommand("demo", new DemoCommand());
+        cl.addSubcommand("ablation", new AblationCommand());
         cl.setExecutionExceptionHandler((ex, cmd, parse) -> {
             // bad input -> one clear line and exit code 2; a stack trace only with CALICO_DEBUG=1
             cmd.getErr().println("error: " + ex.getMessage());
