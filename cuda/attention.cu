@@ -55,26 +55,6 @@ struct MhaParams {
     int vec;                 // 1: every row of q/k/v/o is aligned for 4-element vector loads (d % 4 == 0)
 };
 
-/** Four consecutive elements -> fp32 (16-byte load for f32, 8-byte for the 2-byte types; caller checked alignment). */
-template <typename T> struct Vec4;
-template <> struct Vec4<float> {
-    __device__ static inline void load(const float* p, float* o) {
-        const float4 v = *reinterpret_cast<const float4*>(p);
-        o[0] = v.x, o[1] = v.y, o[2] = v.z, o[3] = v.w;
-    }
-};
-template <typename H> struct Vec4Half {
-    __device__ static inline void load(const H* p, float* o) {
-        const uint2 u = *reinterpret_cast<const uint2*>(p);
-        H h[4];
-        memcpy(h, &u, sizeof(u));
-#pragma unroll
-        for (int e = 0; e < 4; e++) o[e] = CudaElem<H>::load(h + e);
-    }
-};
-template <> struct Vec4<__nv_bfloat16> : Vec4Half<__nv_bfloat16> {};
-template <> struct Vec4<__half> : Vec4Half<__half> {};
-
 /** rows x DP tile of a strided operand (row r at base + r*rs, columns 0..d-1) -> fp32 shared rows of stride DS. */
 template <typename T, int DP, int DS, int ROWS>
 __device__ inline void load_tile(const T* __restrict__ base, int64_t rs, int64_t r0, int64_t rend, int d, float mul,

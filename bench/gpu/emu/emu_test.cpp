@@ -191,11 +191,14 @@ int main() {
         mha_case(dt, 1, 2, 20, 9, 30, false, false);     // head size 30: scalar loads
         cam_adapt_case(dt, 3, 13, 40, 24, 4);
         cam_adapt_case(dt, 9, 5, 70, 20, 3);            // more rows than one accumulator pass
+        cam_adapt_case(dt, 3, 6, 520, 12, 4);           // D % 4 == 0: vector loads, a partial second load
         cam_scatter_case(dt, 2, 20, 40, 4, {0, 1, 0, 9, 1, 2}, false);
         cam_scatter_case(dt, 2, 20, 40, 4, {0, 1, 0, 3, 1, 16}, true);  // overlapping spans, in place
         sam_case(dt, 2, 5, 3, 8, 4, 3);
-        sam_case(dt, 1, 4, 70, 64, 32, 4);               // wider than one 128-pixel block
-        layer_norm_case(dt, 7, 1408);
+        sam_case(dt, 1, 4, 70, 64, 32, 4);               // wider than one 128-pixel block (64 pairs in stage 2)
+        sam_case(dt, 2, 3, 5, 80, 16, 16);               // > 64 channels: stage 1 re-reads; 16 mask tokens
+        layer_norm_case(dt, 7, 1408);                    // one warp per row (8 rows per block: a partial block)
+        layer_norm_case(dt, 2, 9000);                    // wider than the warp path: one block per row
         skinny_case(dt, 3, 37, 300);
         skinny_case(dt, 8, 16, 64);
     }
