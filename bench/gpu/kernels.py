@@ -97,14 +97,19 @@ def prepare_qformer(w):
     return p
 
 
-def qformer_cross_attention(lib, hidden, encoder, p):
+def qformer_cross_attention(lib, hidden, encoder, p, split_kv=False):
+    """split_kv: K and V from two GEMMs into separate buffers (a diagnostic variant; the Java op runs one K|V GEMM)."""
     B, Nq, Dq = hidden.shape
     S, De = encoder.shape[1], encoder.shape[2]
     H = p["heads"]
     d = Dq // H
     q = torch.addmm(p["bq"], hidden.reshape(B * Nq, Dq), p["wq"].t())
-    kv = torch.addmm(p["bkv"], encoder.reshape(B * S, De), p["wkv"].t())
     out = torch.empty(B, Nq, Dq, dtype=hidden.dtype, device=hidden.device)
+    if split_kv:
+        k = torch.addmm(p["bk"], encoder.reshape(B * S, De), p["wk"].t())
+        v = torch.addmm(p["bv"], encoder.reshape(B * S, De), p["wv"].t())
+        return mha(lib, q, k, v, out, B, H, Nq, S, d, (Nq * Dq, Dq), (S * Dq, Dq), (S * Dq, Dq), (Nq * Dq, Dq))
+    kv = torch.addmm(p["bkv"], encoder.reshape(B * S, De), p["wkv"].t())
     return mha(lib, q, kv, kv, out, B, H, Nq, S, d, (Nq * Dq, Dq), (S * 2 * Dq, 2 * Dq), (S * 2 * Dq, 2 * Dq),
                (Nq * Dq, Dq), 0, Dq)
 
@@ -125,7 +130,8 @@ def prepare_cem(w):
     return p
 
 
-def cem_fusion(lib, x, sem, p):
+def cem_fusion(lib, x, sem, p, split_kv=False):
+    """split_kv: K and V from two GEMMs (a diagnostic variant; the Java op runs one K|V GEMM)."""
     B, SC, C = x.shape
     SD, CD = sem.shape[1], sem.shape[2]
     H = p["heads"]
@@ -134,9 +140,14 @@ def cem_fusion(lib, x, sem, p):
     xq = layer_norm(lib, x, p["nq_w"], p["nq_b"], eps)
     s = layer_norm(lib, sem, p["nkv_w"], p["nkv_b"], eps)
     q = torch.addmm(p["bq"], xq.reshape(B * SC, C), p["wq"].t())
-    kv = torch.addmm(p["bkv"], s.reshape(B * SD, CD), p["wkv"].t())
     a = torch.empty(B * SC, C, dtype=x.dtype, device=x.device)
-    mha(lib, q, kv, kv, a, B, H, SC, SD, d, (SC * C, C), (SD * 2 * C, 2 * C), (SD * 2 * C, 2 * C), (SC * C, C), 0, C)
+    if split_kv:
+        k = torch.addmm(p["bk"], s.reshape(B * SD, CD), p["wk"].t())
+        v = torch.addmm(p["bv"], s.reshape(B * SD, CD), p["wv"].t())
+        mha(lib, q, k, v, a, B, H, SC, SD, d, (SC * C, C), (SD * C, C), (SD * C, C), (SC * C, C))
+    else:
+        kv = torch.addmm(p["bkv"], s.reshape(B * SD, CD), p["wkv"].t())
+        mha(lib, q, kv, kv, a, B, H, SC, SD, d, (SC * C, C), (SD * 2 * C, 2 * C), (SD * 2 * C, 2 * C), (SC * C, C), 0, C)
     out = torch.addmm(x.reshape(B * SC, C), a, p["wo"].t())  # residual fused: beta = 1 on x
     out.add_(p["bo"])
     return out.reshape(B, SC, C)
