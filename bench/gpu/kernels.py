@@ -179,6 +179,36 @@ def cam_reintegrate(lib, hidden, rows, starts, x, p, spans_dev=None):
     return out
 
 
+def sam_attention_few_keys(q, k, v, w):
+    """NativeSamMaskDecoding.attentionFewKeys: the projections folded into the few keys/values (k, v same batch)."""
+    H = w["heads"]
+    Bq, Lq, C = q.shape
+    Bk, T = k.shape[0], k.shape[1]
+    inner = w["wq"].shape[0]
+    d = inner // H
+    N, HT, Co = max(Bq, Bk), H * T, w["wo"].shape[0]
+    kp = torch.addmm(w["bk"], k.reshape(Bk * T, C), w["wk"].t()).mul_(1.0 / math.sqrt(d))
+    kh = kp.view(Bk, T, H, d).permute(2, 3, 0, 1).reshape(H, d, Bk * T)
+    A = torch.bmm(w["wq"].view(H, d, C).transpose(1, 2), kh).view(H, C, Bk, T).permute(1, 2, 0, 3).reshape(C, Bk * HT)
+    cb = torch.bmm(w["bq"].view(H, 1, d), kh).view(H, Bk, T).permute(1, 0, 2).reshape(Bk * HT)
+    vp = torch.addmm(w["bv"], v.reshape(Bk * T, C), w["wv"].t())
+    vh = vp.view(Bk, T, H, d).permute(2, 0, 1, 3).reshape(H, Bk * T, d)
+    Bm = torch.bmm(vh, w["wo"].view(Co, H, d).permute(1, 2, 0)).view(H, Bk, T, Co).permute(1, 0, 2, 3).reshape(Bk, HT, Co)
+
+    def sm(s):
+        return torch.softmax(s, -1, dtype=torch.float32).to(q.dtype)
+    if Bk == 1:
+        S = torch.addmm(cb, q.reshape(Bq * Lq, C), A)
+        return torch.addmm(w["bo"], sm(S.view(Bq * Lq, H, T)).view(Bq * Lq, HT), Bm[0]).view(Bq, Lq, Co)
+    if Bq == 1:
+        S = torch.addmm(cb, q.reshape(Lq, C), A)
+        Pt = sm(S.view(Lq, N, H, T)).view(Lq, N, HT).transpose(0, 1)
+    else:
+        S = torch.baddbmm(cb.view(N, 1, HT), q, A.view(C, N, HT).permute(1, 0, 2))
+        Pt = sm(S.view(N, Lq, H, T)).view(N, Lq, HT)
+    return torch.baddbmm(w["bo"], Pt, Bm)
+
+
 def sam_attention(lib, q, k, v, w):
     H = w["heads"]
     Bq, Lq, C = q.shape
@@ -187,6 +217,8 @@ def sam_attention(lib, q, k, v, w):
     inner = w["wq"].shape[0]
     d = inner // H
     N = max(Bq, Bk, Bv)
+    if Bk == Bv and 2 * H * Lk <= inner and Lq >= 256:
+        return sam_attention_few_keys(q, k, v, w)
     qp = torch.addmm(w["bq"], q.reshape(Bq * Lq, C), w["wq"].t())
     kp = torch.addmm(w["bk"], k.reshape(Bk * Lk, C), w["wk"].t())
     vp = torch.addmm(w["bv"], v.reshape(Bv * Lk, C), w["wv"].t())
