@@ -1,7 +1,8 @@
 // cam.cu -- CALICO CAM stages (calico_cam_adapt, calico_cam_scatter_add), CUDA, fp32 accumulation.
 //
 // adapt: one launch. Block = 8 warps handling 8 consecutive outputs o of f_adaptation; each warp streams row o of
-//   Wa once (coalesced) against every batch row's gathered hidden state (L2-resident), reduces with shuffles,
+//   Wa once (coalesced; 4-element vector loads, two in flight, where D and the rows are aligned) against every batch
+//   row's gathered hidden state (L2-resident), reduces with shuffles,
 //   then the block writes out[b, n, o0:o0+8] = queries[n, o] + ba[o] + proj[b, o] for all b, n.
 // scatter_add: one launch, one block per hidden row (b, l); out-of-place copies every row with the span
 //   contributions added, in place touches only rows inside a span.
@@ -20,7 +21,7 @@ template <typename T>
 __global__ void __launch_bounds__(kAdaptWarps * 32)
 cam_adapt_kernel(const T* __restrict__ hidden, const int64_t* __restrict__ last_idx, const T* __restrict__ wa,
                  const T* __restrict__ ba, const T* __restrict__ queries, T* __restrict__ out, int64_t B, int64_t L,
-                 int64_t D, int64_t Dq, int64_t Nq, int64_t hbs, int64_t hrs) {
+                 int64_t D, int64_t Dq, int64_t Nq, int64_t hbs, int64_t hrs, int vec) {
     __shared__ float sproj[kAdaptBatch][kAdaptWarps];
     const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31;
     const int64_t o0 = static_cast<int64_t>(blockIdx.x) * kAdaptWarps;
@@ -39,11 +40,33 @@ cam_adapt_kernel(const T* __restrict__ hidden, const int64_t* __restrict__ last_
                 li = li < 0 ? 0 : (li >= L ? L - 1 : li);  // the Java side validated; never read out of bounds
                 hrow[i] = hidden + (bc + (i < nb ? i : 0)) * hbs + li * hrs;
             }
-            for (int64_t c = lane; c < D; c += 32) {
-                const float wv = CudaElem<T>::load(wrow + c);
+            if (vec) {
+                // 4 consecutive elements per lane and load, two loads in flight per row: 16 dependent rounds for
+                // D = 4096 instead of 128
+                for (int64_t c = lane * 4; c < D; c += 256) {
+                    const bool two = c + 128 < D;
+                    float w0[4], w1[4] = {0.f, 0.f, 0.f, 0.f};
+                    Vec4<T>::load(wrow + c, w0);
+                    if (two) Vec4<T>::load(wrow + c + 128, w1);
 #pragma unroll
-                for (int i = 0; i < kAdaptBatch; i++)
-                    if (i < nb) acc[i] += wv * CudaElem<T>::load(hrow[i] + c);
+                    for (int i = 0; i < kAdaptBatch; i++)
+                        if (i < nb) {
+                            float h0[4], h1[4] = {0.f, 0.f, 0.f, 0.f};
+                            Vec4<T>::load(hrow[i] + c, h0);
+                            if (two) Vec4<T>::load(hrow[i] + c + 128, h1);
+                            float a = acc[i];
+#pragma unroll
+                            for (int e = 0; e < 4; e++) a = fmaf(w0[e], h0[e], fmaf(w1[e], h1[e], a));
+                            acc[i] = a;
+                        }
+                }
+            } else {
+                for (int64_t c = lane; c < D; c += 32) {
+                    const float wv = CudaElem<T>::load(wrow + c);
+#pragma unroll
+                    for (int i = 0; i < kAdaptBatch; i++)
+                        if (i < nb) acc[i] += wv * CudaElem<T>::load(hrow[i] + c);
+                }
             }
         }
 #pragma unroll
@@ -99,11 +122,14 @@ template <typename T>
 int launch_adapt(int64_t hidden, int64_t last_idx, int64_t wa, int64_t ba, int64_t queries, int64_t out, int64_t B,
                  int64_t L, int64_t D, int64_t Dq, int64_t Nq, int64_t hbs, int64_t hrs, cudaStream_t st) {
     const int64_t blocks = (Dq + kAdaptWarps - 1) / kAdaptWarps;
+    const int64_t va = sizeof(T) == 4 ? 16 : 8, es = static_cast<int64_t>(sizeof(T));
+    const int vec = D % 4 == 0 && wa % va == 0 && hidden % va == 0 && (hrs * es) % va == 0 && (hbs * es) % va == 0 &&
+                    (D * es) % va == 0;
     auto kfn = cam_adapt_kernel<T>;
     CALICO_LAUNCH(kfn, dim3(static_cast<unsigned>(blocks)), dim3(kAdaptWarps * 32), st,
                   reinterpret_cast<const T*>(hidden), reinterpret_cast<const int64_t*>(last_idx),
                   reinterpret_cast<const T*>(wa), reinterpret_cast<const T*>(ba), reinterpret_cast<const T*>(queries),
-                  reinterpret_cast<T*>(out), B, L, D, Dq, Nq, hbs, hrs);
+                  reinterpret_cast<T*>(out), B, L, D, Dq, Nq, hbs, hrs, vec);
     return check_launch("cam_adapt_kernel");
 }
 

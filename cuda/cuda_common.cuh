@@ -11,6 +11,7 @@
 #include <cuda_fp16.h>
 #endif
 
+#include <cstring>
 #include <string>
 
 /** kernel<<<grid, block, 0, stream>>>(args...) -- a macro so that the emulation harness can replace it. */
@@ -35,6 +36,26 @@ template <> struct CudaElem<__half> {
     __device__ static inline float load(const __half* p) { return __half2float(*p); }
     __device__ static inline void store(__half* p, float v) { *p = __float2half(v); }
 };
+
+/** Four consecutive elements -> fp32 (16-byte load for f32, 8-byte for the 2-byte types; caller checked alignment). */
+template <typename T> struct Vec4;
+template <> struct Vec4<float> {
+    __device__ static inline void load(const float* p, float* o) {
+        const float4 v = *reinterpret_cast<const float4*>(p);
+        o[0] = v.x, o[1] = v.y, o[2] = v.z, o[3] = v.w;
+    }
+};
+template <typename H> struct Vec4Half {
+    __device__ static inline void load(const H* p, float* o) {
+        const uint2 u = *reinterpret_cast<const uint2*>(p);
+        H h[4];
+        memcpy(h, &u, sizeof(u));
+#pragma unroll
+        for (int e = 0; e < 4; e++) o[e] = CudaElem<H>::load(h + e);
+    }
+};
+template <> struct Vec4<__nv_bfloat16> : Vec4Half<__nv_bfloat16> {};
+template <> struct Vec4<__half> : Vec4Half<__half> {};
 
 /** Returns CALICO_OK or records the CUDA error of the last launch. */
 inline int check_launch(const char* what) {

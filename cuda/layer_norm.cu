@@ -1,4 +1,6 @@
-// layer_norm.cu -- fused LayerNorm over the last dimension: one block per row, fp32 statistics.
+// layer_norm.cu -- fused LayerNorm over the last dimension, fp32 statistics (two passes: mean, then the centred
+// variance). Rows up to 8192 wide: one warp per row (8 rows per 256-thread block, shuffles only, no block barriers;
+// the row stays in L1 between the passes); wider rows: one block per row.
 #include "cuda_common.cuh"
 
 namespace calico {
@@ -27,9 +29,45 @@ __global__ void layer_norm_kernel(const T* __restrict__ x, T* __restrict__ y, co
 }
 
 template <typename T>
+__global__ void layer_norm_warp_kernel(const T* __restrict__ x, T* __restrict__ y, const T* __restrict__ w,
+                                       const T* __restrict__ b, int64_t rows, int64_t cols, int64_t xs, int64_t ys,
+                                       float eps) {
+    const int lane = threadIdx.x & 31;
+    const int64_t r = static_cast<int64_t>(blockIdx.x) * (blockDim.x >> 5) + (threadIdx.x >> 5);
+    if (r >= rows) return;  // whole warps only
+    const T* xr = x + r * xs;
+    T* yr = y + r * ys;
+    float s = 0.f;
+    for (int64_t i = lane; i < cols; i += 32) s += CudaElem<T>::load(xr + i);
+    const float mean = warp_sum(s) / static_cast<float>(cols);
+    float q = 0.f;
+    for (int64_t i = lane; i < cols; i += 32) {
+        const float d = CudaElem<T>::load(xr + i) - mean;
+        q += d * d;
+    }
+    const float rstd = rsqrtf(warp_sum(q) / static_cast<float>(cols) + eps);
+    for (int64_t i = lane; i < cols; i += 32) {
+        float v = (CudaElem<T>::load(xr + i) - mean) * rstd * CudaElem<T>::load(w + i);
+        if (b) v += CudaElem<T>::load(b + i);
+        CudaElem<T>::store(yr + i, v);
+    }
+}
+
+constexpr int64_t kWarpRowMax = 8192;
+
+template <typename T>
 static int launch(int64_t x, int64_t y, int64_t w, int64_t b, int64_t rows, int64_t cols, int64_t xs,
                   int64_t ys, float eps, int64_t stream) {
     if (rows == 0) return CALICO_OK;
+    if (cols <= kWarpRowMax) {
+        constexpr int kRowsPerBlock = 8;
+        const int64_t blocks = (rows + kRowsPerBlock - 1) / kRowsPerBlock;
+        if (blocks > 2147483647LL) return set_error(CALICO_ERR_UNSUPPORTED, "layer_norm_cuda: too many rows");
+        CALICO_LAUNCH(layer_norm_warp_kernel<T>, dim3(static_cast<unsigned>(blocks)), dim3(32 * kRowsPerBlock),
+                      reinterpret_cast<cudaStream_t>(stream), reinterpret_cast<const T*>(x), reinterpret_cast<T*>(y),
+                      reinterpret_cast<const T*>(w), reinterpret_cast<const T*>(b), rows, cols, xs, ys, eps);
+        return check_launch("layer_norm_warp_kernel");
+    }
     int threads = cols >= 1024 ? 1024 : (cols >= 256 ? 256 : 128);
     CALICO_LAUNCH(layer_norm_kernel<T>, dim3(static_cast<unsigned>(rows)), dim3(threads),
                   reinterpret_cast<cudaStream_t>(stream), reinterpret_cast<const T*>(x), reinterpret_cast<T*>(y),

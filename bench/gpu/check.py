@@ -23,6 +23,7 @@ import time
 import traceback
 
 import torch
+import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import kernels as K  # noqa: E402
@@ -82,6 +83,12 @@ def case_qformer(lib, gen, B, Nq=32, Dq=768, S=257, De=1408, H=12):
         "kernel_native": lambda: K.mha(lib, q, kv, kv, out, B, H, Nq, S, d, (Nq * Dq, Dq), (S * 2 * Dq, 2 * Dq),
                                        (S * 2 * Dq, 2 * Dq), (Nq * Dq, Dq), 0, Dq),
         "kernel_eager": lambda: R.mha(q.view(B, Nq, Dq), k_c, v_c, H),
+        "variants": {"native, K and V from two GEMMs": lambda: K.qformer_cross_attention(lib, hidden, enc, p, split_kv=True)},
+        "stages": {
+            "q GEMM": lambda: torch.addmm(w["bq"], hidden.reshape(-1, Dq), w["wq"].t()),
+            "K|V GEMM (native: one)": lambda: torch.addmm(p["bkv"], enc.reshape(-1, De), p["wkv"].t()),
+            "K GEMM + V GEMM (eager: two)": lambda: (F.linear(enc, w["wk"], w["bk"]), F.linear(enc, w["wv"], w["bv"])),
+        },
     }
 
 
@@ -108,6 +115,18 @@ def case_cem(lib, gen, B, SC=257, C=1408, SD=256, CD=1024, H=16):
         "kernel_native": lambda: K.mha(lib, q, kv, kv, a, B, H, SC, SD, d, (SC * C, C), (SD * 2 * C, 2 * C),
                                        (SD * 2 * C, 2 * C), (SC * C, C), 0, C),
         "kernel_eager": lambda: R.mha(q.view(B, SC, C), k_c, v_c, H),
+        "variants": {"native, K and V from two GEMMs": lambda: K.cem_fusion(lib, x, sem, p, split_kv=True)},
+        "stages": {
+            "2 LayerNorms (calico)": lambda: (K.layer_norm(lib, x, w["nq_w"], w["nq_b"], 1e-6),
+                                              K.layer_norm(lib, sem, w["nkv_w"], w["nkv_b"], 1e-6)),
+            "2 LayerNorms (F.layer_norm)": lambda: (F.layer_norm(x, (C,), w["nq_w"], w["nq_b"], 1e-6),
+                                                    F.layer_norm(sem, (CD,), w["nkv_w"], w["nkv_b"], 1e-6)),
+            "q GEMM": lambda: torch.addmm(w["bq"], x.reshape(-1, C), w["wq"].t()),
+            "K|V GEMM (native: one)": lambda: torch.addmm(p["bkv"], sem.reshape(-1, CD), p["wkv"].t()),
+            "K GEMM + V GEMM (eager: two)": lambda: (F.linear(sem, w["wk"], w["bk"]), F.linear(sem, w["wv"], w["bv"])),
+            "out: addmm(x, a, Wo^T) + bo (native)": lambda: torch.addmm(x.reshape(-1, C), a, w["wo"].t()).add_(w["bo"]),
+            "out: x + linear(a) (eager)": lambda: x.reshape(-1, C) + F.linear(a, w["wo"], w["bo"]),
+        },
     }
 
 
@@ -184,6 +203,12 @@ def case_sam_t2i(lib, gen, N, T=7, HW=4096, C=256, inner=128, H=8, shared=True):
                                        (0 if Bk == 1 else HW * inner, inner), (0 if Bk == 1 else HW * inner, inner),
                                        (T * inner, inner)),
         "kernel_eager": lambda: R.mha(qp.view(N, T, inner), kp.view(Bk, HW, inner), vp.view(Bk, HW, inner), H),
+        "stages": {
+            "q/k/v projections": lambda: (torch.addmm(w["bq"], tokens.reshape(-1, C), w["wq"].t()),
+                                          torch.addmm(w["bk"], keys.reshape(-1, C), w["wk"].t()),
+                                          torch.addmm(w["bv"], image.reshape(-1, C), w["wv"].t())),
+            "out_proj": lambda: torch.addmm(w["bo"], o, w["wo"].t()),
+        },
     }
 
 
@@ -204,6 +229,12 @@ def case_sam_i2t(lib, gen, N, T=7, HW=4096, C=256, inner=128, H=8):
         "kernel_native": lambda: K.mha(lib, qp, kp, vp, o, N, H, HW, T, d, (HW * inner, inner), (T * inner, inner),
                                        (T * inner, inner), (HW * inner, inner)),
         "kernel_eager": lambda: R.mha(qp.view(N, HW, inner), kp.view(N, T, inner), vp.view(N, T, inner), H),
+        "stages": {
+            "q/k/v projections": lambda: (torch.addmm(w["bq"], keys.reshape(-1, C), w["wq"].t()),
+                                          torch.addmm(w["bk"], tokens.reshape(-1, C), w["wk"].t()),
+                                          torch.addmm(w["bv"], tokens.reshape(-1, C), w["wv"].t())),
+            "out_proj": lambda: torch.addmm(w["bo"], o, w["wo"].t()),
+        },
     }
 
 
@@ -213,6 +244,42 @@ def _upscale_weights(gen, Cin, C1, C2):
             "w2": gen.t(C1, C2, 2, 2, scale=C1 ** -0.5), "b2": gen.t(C2, scale=0.05), "eps": 1e-6}
 
 
+def _upscale_stages(lib, src, w, p, hyper=None):
+    """Each step of the native and of the eager upscaling alone, on the intermediate tensors of one native run."""
+    N, Cin, h, ww = src.shape
+    C1, C2 = w["w1"].shape[1], w["w2"].shape[1]
+    y1 = torch.matmul(p["w1t"], src.reshape(N, Cin, h * ww))
+    z = torch.empty(N, C1, 2 * h, 2 * ww, dtype=src.dtype, device=src.device)
+    args = (K._dev(src), K._code(src))
+
+    def ln_gelu():
+        lib.call("calico_sam_upscale_ln_gelu", *args, y1.data_ptr(), p["b1"].data_ptr(), p["ln_w"].data_ptr(),
+                 p["ln_b"].data_ptr(), z.data_ptr(), N, h, ww, C1, 1e-6, K._stream(src))
+    ln_gelu()
+    y2 = torch.matmul(p["w2t"], z.reshape(N, C1, 4 * h * ww))
+    out = torch.empty(N, C2 if hyper is None else hyper.shape[1], 4 * h, 4 * ww, dtype=src.dtype, device=src.device)
+
+    def stage2():
+        if hyper is None:
+            lib.call("calico_sam_upscale_gelu", *args, y2.data_ptr(), p["b2"].data_ptr(), out.data_ptr(), N, 2 * h,
+                     2 * ww, C2, K._stream(src))
+        else:
+            lib.call("calico_sam_hyper_masks", *args, y2.data_ptr(), p["b2"].data_ptr(), hyper.data_ptr(),
+                     out.data_ptr(), N, 2 * h, 2 * ww, C2, hyper.shape[1], K._stream(src))
+    x1 = F.conv_transpose2d(src, w["w1"], w["b1"], stride=2)
+    g1 = F.gelu(R.layer_norm_2d(x1, w["ln_w"], w["ln_b"], 1e-6))
+    st = {
+        "native GEMM 1 (W1t @ src)": lambda: torch.matmul(p["w1t"], src.reshape(N, Cin, h * ww)),
+        "native kernel 1 (shuffle+bias+LN2d+GELU)": ln_gelu,
+        "native GEMM 2 (W2t @ z)": lambda: torch.matmul(p["w2t"], z.reshape(N, C1, 4 * h * ww)),
+        "native kernel 2 (shuffle+bias+GELU" + (")" if hyper is None else "+masks)"): stage2,
+        "eager conv_transpose2d 1": lambda: F.conv_transpose2d(src, w["w1"], w["b1"], stride=2),
+        "eager LayerNorm2d + GELU": lambda: F.gelu(R.layer_norm_2d(x1, w["ln_w"], w["ln_b"], 1e-6)),
+        "eager conv_transpose2d 2 + GELU": lambda: F.gelu(F.conv_transpose2d(g1, w["w2"], w["b2"], stride=2)),
+    }
+    return st
+
+
 def case_sam_masks(lib, gen, N, M=4, h=64, Cin=256, C1=64, C2=32):
     w = _upscale_weights(gen, Cin, C1, C2)
     # SAM's transformer output [N, h*w, 256] transposed and viewed: channels-last memory
@@ -220,6 +287,7 @@ def case_sam_masks(lib, gen, N, M=4, h=64, Cin=256, C1=64, C2=32):
     hyper = gen.t(N, M, C2)
     p = K.prepare_sam_upscale(w)
     return {
+        "stages_fn": lambda: _upscale_stages(lib, src, w, p, hyper.contiguous()),
         "shape": f"N={N} M={M} embedding {Cin}x{h}x{h} -> {C1} -> {C2} x {4 * h}x{4 * h}",
         "native": lambda: K.sam_masks(lib, src, hyper, p),
         "eager": lambda: R.sam_masks(src, hyper, w),
@@ -232,6 +300,7 @@ def case_sam_upscale(lib, gen, N, h=64, Cin=256, C1=64, C2=32):
     src = gen.t(N, h * h, Cin).transpose(1, 2).reshape(N, Cin, h, h)
     p = K.prepare_sam_upscale(w)
     return {
+        "stages_fn": lambda: _upscale_stages(lib, src, w, p),
         "shape": f"N={N} embedding {Cin}x{h}x{h} -> {C2} x {4 * h}x{4 * h}",
         "native": lambda: K.sam_upscale(lib, src, p),
         "eager": lambda: R.sam_upscale(src, w),
@@ -292,6 +361,9 @@ def plan(small, dtypes):
         ("sam.attention image->token", case_sam_i2t, dict(N=2, T=6, HW=70, C=32, inner=16, H=2), dtypes),
         ("sam.upscale", case_sam_upscale, dict(N=2, h=5, Cin=16, C1=8, C2=4), dtypes),
         ("sam.masks", case_sam_masks, dict(N=2, M=3, h=5, Cin=16, C1=8, C2=4), dtypes),
+        ("sam.masks", case_sam_masks, dict(N=1, M=2, h=67, Cin=16, C1=8, C2=4), dtypes),  # > 64 pixel pairs per row
+        ("sam.attention image->token", case_sam_i2t, dict(N=2, T=5, HW=150, C=64, inner=64, H=2), dtypes),  # d 32
+        ("mha", case_mha, dict(B=3, H=2, Lq=6, Lk=300, d=64), dtypes),  # few queries, d 64, split-K
         ("mha", case_mha, dict(B=1, H=2, Lq=33, Lk=40, d=88), dtypes),
         ("mha", case_mha, dict(B=1, H=1, Lq=5, Lk=9, d=128), dtypes),
         ("mha", case_mha, dict(B=1, H=2, Lq=3, Lk=600, d=32, shared_kv=True), dtypes),
@@ -349,7 +421,38 @@ def judge(dt, native, eager, ref):
     return ok, nerr, eerr, ""
 
 
-def run_case(lib, device, op, builder, kwargs, dt, seed, timing, warmup, iters):
+GRAPH_REPS = 10
+
+
+def graph_time(fn, device, iters):
+    """Device time per call (ms): GRAPH_REPS calls captured in one CUDA graph, replayed; Python and launch overhead
+    excluded (the event timing above includes whatever of them the GPU waits for)."""
+    s = torch.cuda.Stream(device)
+    s.wait_stream(torch.cuda.current_stream(device))
+    with torch.cuda.stream(s):
+        for _ in range(2):
+            fn()
+    torch.cuda.current_stream(device).wait_stream(s)
+    g = torch.cuda.CUDAGraph()
+    with torch.cuda.graph(g):
+        for _ in range(GRAPH_REPS):
+            fn()
+    g.replay()
+    torch.cuda.synchronize(device)
+    ev = []
+    for _ in range(iters):
+        a, b = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+        a.record()
+        g.replay()
+        b.record()
+        ev.append((a, b))
+    torch.cuda.synchronize(device)
+    t = statistics.median(a.elapsed_time(b) for a, b in ev) / GRAPH_REPS
+    del g
+    return t
+
+
+def run_case(lib, device, op, builder, kwargs, dt, seed, timing, warmup, iters, graphs=True, stages=True):
     rec = {"op": op, "dtype": dt, "args": kwargs, "status": "ERROR"}
     t0 = time.time()
     try:
@@ -373,6 +476,34 @@ def run_case(lib, device, op, builder, kwargs, dt, seed, timing, warmup, iters):
                     kn = timeit(c["kernel_native"], device, warmup, iters)
                     ke = timeit(c["kernel_eager"], device, warmup, iters)
                     rec.update(ms_kernel_native=kn, ms_kernel_eager=ke, kernel_speedup=ke / kn if kn > 0 else None)
+                if graphs and device.type == "cuda":
+                    try:
+                        gn = graph_time(c["native"], device, iters)
+                        ge = graph_time(c["eager"], device, iters)
+                        rec.update(graph_ms_native=gn, graph_ms_eager=ge, graph_speedup=ge / gn if gn > 0 else None)
+                    except Exception as ex:  # the event timing above stands; say why there is no graph timing
+                        rec["graph_note"] = f"{type(ex).__name__}: {ex}"[:300]
+                for name, fn in c.get("variants", {}).items():
+                    try:
+                        out = fn()
+                        sync(device)
+                        vr = c["ref32"]()
+                        ok, verr, _, _ = judge(dt, out, vr, vr)
+                        rec.setdefault("variants", {})[name] = {"ms": timeit(fn, device, warmup, iters), "err": verr, "ok": ok}
+                    except Exception as ex:
+                        rec.setdefault("variants", {})[name] = {"note": f"{type(ex).__name__}: {ex}"[:200]}
+                if stages:
+                    st = dict(c.get("stages", {}))
+                    if "stages_fn" in c:
+                        try:
+                            st.update(c["stages_fn"]())
+                        except Exception as ex:
+                            rec["stages_note"] = f"{type(ex).__name__}: {ex}"[:200]
+                    for name, fn in st.items():
+                        try:
+                            rec.setdefault("stages", {})[name] = timeit(fn, device, warmup, iters)
+                        except Exception as ex:
+                            rec.setdefault("stages", {})[name] = f"{type(ex).__name__}: {ex}"[:120]
     except Exception as ex:  # fail soft: record and go on
         rec["status"] = "ERROR"
         rec["note"] = f"{type(ex).__name__}: {ex}"
@@ -444,17 +575,35 @@ def write_report(out):
     lines += ["", f"## Parity and timing at real shapes: {npass}/{len(results)} PASS", "",
               "Errors are max |x - fp32 reference| (reference = the eager composite on fp32 copies of the same inputs). "
               "Times: median ms over the timed calls, CUDA events on the current stream. `op` = whole op (GEMMs + "
-              "fused kernels) vs the whole eager composite; `kernel` = the fused kernel alone vs the eager code it "
-              "replaces, on identical inputs.", "",
+              "fused kernels) vs the whole eager composite, called from Python (the GPU may wait for the Python "
+              "launches of small ops); `graph` = the same two, " + str(GRAPH_REPS) + " calls captured in one CUDA graph "
+              "and replayed: device time per call without launch overhead; `kernel` = the fused kernel alone vs the "
+              "eager code it replaces, on identical inputs.", "",
               "| op | dtype | shape | status | native err | eager err | op ms native | op ms eager | op speedup "
-              "| kernel ms native | kernel ms eager | kernel speedup |",
-              "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+              "| graph ms native | graph ms eager | graph speedup | kernel ms native | kernel ms eager | kernel speedup |",
+              "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in results:
-        lines.append("| {op} | {dtype} | {shape} | {status} | {ne} | {ee} | {tn} | {te} | {sp} | {kn} | {ke} | {ks} |".format(
+        lines.append("| {op} | {dtype} | {shape} | {status} | {ne} | {ee} | {tn} | {te} | {sp} | {gn} | {ge} | {gs} "
+                     "| {kn} | {ke} | {ks} |".format(
             op=r["op"], dtype=r["dtype"], shape=r.get("shape", r.get("args")), status=r["status"],
             ne=fmt(r.get("native_err")), ee=fmt(r.get("eager_err")), tn=fmt(r.get("ms_native"), ".4f"),
-            te=fmt(r.get("ms_eager"), ".4f"), sp=fmt(r.get("speedup"), ".2f"), kn=fmt(r.get("ms_kernel_native"), ".4f"),
-            ke=fmt(r.get("ms_kernel_eager"), ".4f"), ks=fmt(r.get("kernel_speedup"), ".2f")))
+            te=fmt(r.get("ms_eager"), ".4f"), sp=fmt(r.get("speedup"), ".2f"), gn=fmt(r.get("graph_ms_native"), ".4f"),
+            ge=fmt(r.get("graph_ms_eager"), ".4f"), gs=fmt(r.get("graph_speedup"), ".2f"),
+            kn=fmt(r.get("ms_kernel_native"), ".4f"), ke=fmt(r.get("ms_kernel_eager"), ".4f"),
+            ks=fmt(r.get("kernel_speedup"), ".2f")))
+    notes = [r for r in results if r.get("graph_note")]
+    if notes:
+        lines += ["", "CUDA-graph timing not available for: " + "; ".join(
+            f"{r['op']} {r['dtype']} ({r['graph_note'][:100]})" for r in notes)]
+    staged = [r for r in results if r.get("stages") or r.get("variants")]
+    if staged:
+        lines += ["", "## Where the time goes (each step alone, ms, CUDA events)", ""]
+        for r in staged:
+            parts = [f"{k} {fmt(v, '.4f') if isinstance(v, (int, float)) else v}" for k, v in r.get("stages", {}).items()]
+            for k, v in r.get("variants", {}).items():
+                parts.append(f"variant '{k}' {fmt(v.get('ms'), '.4f')} (err {fmt(v.get('err'))}{'' if v.get('ok', True) else ' FAIL'}"
+                             f"{' ' + v['note'] if v.get('note') else ''})")
+            lines += [f"- {r['op']} {r['dtype']} {r.get('shape', r.get('args'))}: " + "; ".join(parts)]
     bad = [r for r in results if r["status"] != "PASS"]
     if bad:
         lines += ["", "### Failures", ""]
@@ -496,6 +645,8 @@ def main():
     ap.add_argument("--ops", default="", help="comma-separated substrings of op names to run (default all)")
     ap.add_argument("--warmup", type=int, default=5)
     ap.add_argument("--iters", type=int, default=25)
+    ap.add_argument("--no-graphs", action="store_true", help="no CUDA-graph (device time) measurement")
+    ap.add_argument("--no-stages", action="store_true", help="no per-stage timing / variants")
     ap.add_argument("--resume", action="store_true", help="skip cases already in OUT/results.jsonl")
     ap.add_argument("--report", metavar="OUT", help="only (re)write OUT/gpu-report.md and .json")
     a = ap.parse_args()
@@ -546,12 +697,17 @@ def main():
             key = (op, json.dumps(kwargs, sort_keys=True), dt)
             if key in done:
                 continue
-            rec = run_case(lib, device, op, builder, kwargs, dt, seed, timing, warmup, iters)
-            print("{status:5s} {op} {dtype} {shape} native_err={ne} eager_err={ee} ms {tn}/{te} speedup {sp} kernel {ks}  {note}"
+            rec = run_case(lib, device, op, builder, kwargs, dt, seed, timing, warmup, iters, graphs=not a.no_graphs,
+                           stages=not a.no_stages and not a.small)
+            print("{status:5s} {op} {dtype} {shape} native_err={ne} eager_err={ee} ms {tn}/{te} speedup {sp} kernel {ks} "
+                  "graph {gn}/{ge} speedup {gs}  {note}"
                   .format(status=rec["status"], op=op, dtype=dt, shape=rec.get("shape", kwargs),
                           ne=fmt(rec.get("native_err")), ee=fmt(rec.get("eager_err")), tn=fmt(rec.get("ms_native"), ".4f"),
                           te=fmt(rec.get("ms_eager"), ".4f"), sp=fmt(rec.get("speedup"), ".2f"),
-                          ks=fmt(rec.get("kernel_speedup"), ".2f"), note=rec.get("note", "")), flush=True)
+                          ks=fmt(rec.get("kernel_speedup"), ".2f"), gn=fmt(rec.get("graph_ms_native"), ".4f"),
+                          ge=fmt(rec.get("graph_ms_eager"), ".4f"), gs=fmt(rec.get("graph_speedup"), ".2f"),
+                          note=rec.get("note", "") + (" [graph: " + rec["graph_note"] + "]" if rec.get("graph_note") else "")),
+                  flush=True)
             failed |= rec["status"] != "PASS"
             healthy = context_ok(device)
             if not healthy:

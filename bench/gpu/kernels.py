@@ -97,14 +97,19 @@ def prepare_qformer(w):
     return p
 
 
-def qformer_cross_attention(lib, hidden, encoder, p):
+def qformer_cross_attention(lib, hidden, encoder, p, split_kv=False):
+    """split_kv: K and V from two GEMMs into separate buffers (a diagnostic variant; the Java op runs one K|V GEMM)."""
     B, Nq, Dq = hidden.shape
     S, De = encoder.shape[1], encoder.shape[2]
     H = p["heads"]
     d = Dq // H
     q = torch.addmm(p["bq"], hidden.reshape(B * Nq, Dq), p["wq"].t())
-    kv = torch.addmm(p["bkv"], encoder.reshape(B * S, De), p["wkv"].t())
     out = torch.empty(B, Nq, Dq, dtype=hidden.dtype, device=hidden.device)
+    if split_kv:
+        k = torch.addmm(p["bk"], encoder.reshape(B * S, De), p["wk"].t())
+        v = torch.addmm(p["bv"], encoder.reshape(B * S, De), p["wv"].t())
+        return mha(lib, q, k, v, out, B, H, Nq, S, d, (Nq * Dq, Dq), (S * Dq, Dq), (S * Dq, Dq), (Nq * Dq, Dq))
+    kv = torch.addmm(p["bkv"], encoder.reshape(B * S, De), p["wkv"].t())
     return mha(lib, q, kv, kv, out, B, H, Nq, S, d, (Nq * Dq, Dq), (S * 2 * Dq, 2 * Dq), (S * 2 * Dq, 2 * Dq),
                (Nq * Dq, Dq), 0, Dq)
 
@@ -125,7 +130,8 @@ def prepare_cem(w):
     return p
 
 
-def cem_fusion(lib, x, sem, p):
+def cem_fusion(lib, x, sem, p, split_kv=False):
+    """split_kv: K and V from two GEMMs (a diagnostic variant; the Java op runs one K|V GEMM)."""
     B, SC, C = x.shape
     SD, CD = sem.shape[1], sem.shape[2]
     H = p["heads"]
@@ -134,9 +140,14 @@ def cem_fusion(lib, x, sem, p):
     xq = layer_norm(lib, x, p["nq_w"], p["nq_b"], eps)
     s = layer_norm(lib, sem, p["nkv_w"], p["nkv_b"], eps)
     q = torch.addmm(p["bq"], xq.reshape(B * SC, C), p["wq"].t())
-    kv = torch.addmm(p["bkv"], s.reshape(B * SD, CD), p["wkv"].t())
     a = torch.empty(B * SC, C, dtype=x.dtype, device=x.device)
-    mha(lib, q, kv, kv, a, B, H, SC, SD, d, (SC * C, C), (SD * 2 * C, 2 * C), (SD * 2 * C, 2 * C), (SC * C, C), 0, C)
+    if split_kv:
+        k = torch.addmm(p["bk"], s.reshape(B * SD, CD), p["wk"].t())
+        v = torch.addmm(p["bv"], s.reshape(B * SD, CD), p["wv"].t())
+        mha(lib, q, k, v, a, B, H, SC, SD, d, (SC * C, C), (SD * C, C), (SD * C, C), (SC * C, C))
+    else:
+        kv = torch.addmm(p["bkv"], s.reshape(B * SD, CD), p["wkv"].t())
+        mha(lib, q, kv, kv, a, B, H, SC, SD, d, (SC * C, C), (SD * 2 * C, 2 * C), (SD * 2 * C, 2 * C), (SC * C, C), 0, C)
     out = torch.addmm(x.reshape(B * SC, C), a, p["wo"].t())  # residual fused: beta = 1 on x
     out.add_(p["bo"])
     return out.reshape(B, SC, C)
@@ -168,6 +179,36 @@ def cam_reintegrate(lib, hidden, rows, starts, x, p, spans_dev=None):
     return out
 
 
+def sam_attention_few_keys(q, k, v, w):
+    """NativeSamMaskDecoding.attentionFewKeys: the projections folded into the few keys/values (k, v same batch)."""
+    H = w["heads"]
+    Bq, Lq, C = q.shape
+    Bk, T = k.shape[0], k.shape[1]
+    inner = w["wq"].shape[0]
+    d = inner // H
+    N, HT, Co = max(Bq, Bk), H * T, w["wo"].shape[0]
+    kp = torch.addmm(w["bk"], k.reshape(Bk * T, C), w["wk"].t()).mul_(1.0 / math.sqrt(d))
+    kh = kp.view(Bk, T, H, d).permute(2, 3, 0, 1).reshape(H, d, Bk * T)
+    A = torch.bmm(w["wq"].view(H, d, C).transpose(1, 2), kh).view(H, C, Bk, T).permute(1, 2, 0, 3).reshape(C, Bk * HT)
+    cb = torch.bmm(w["bq"].view(H, 1, d), kh).view(H, Bk, T).permute(1, 0, 2).reshape(Bk * HT)
+    vp = torch.addmm(w["bv"], v.reshape(Bk * T, C), w["wv"].t())
+    vh = vp.view(Bk, T, H, d).permute(2, 0, 1, 3).reshape(H, Bk * T, d)
+    Bm = torch.bmm(vh, w["wo"].view(Co, H, d).permute(1, 2, 0)).view(H, Bk, T, Co).permute(1, 0, 2, 3).reshape(Bk, HT, Co)
+
+    def sm(s):
+        return torch.softmax(s, -1, dtype=torch.float32).to(q.dtype)
+    if Bk == 1:
+        S = torch.addmm(cb, q.reshape(Bq * Lq, C), A)
+        return torch.addmm(w["bo"], sm(S.view(Bq * Lq, H, T)).view(Bq * Lq, HT), Bm[0]).view(Bq, Lq, Co)
+    if Bq == 1:
+        S = torch.addmm(cb, q.reshape(Lq, C), A)
+        Pt = sm(S.view(Lq, N, H, T)).view(Lq, N, HT).transpose(0, 1)
+    else:
+        S = torch.baddbmm(cb.view(N, 1, HT), q, A.view(C, N, HT).permute(1, 0, 2))
+        Pt = sm(S.view(N, Lq, H, T)).view(N, Lq, HT)
+    return torch.baddbmm(w["bo"], Pt, Bm)
+
+
 def sam_attention(lib, q, k, v, w):
     H = w["heads"]
     Bq, Lq, C = q.shape
@@ -176,6 +217,8 @@ def sam_attention(lib, q, k, v, w):
     inner = w["wq"].shape[0]
     d = inner // H
     N = max(Bq, Bk, Bv)
+    if Bk == Bv and 2 * H * Lk <= inner and Lq >= 256:
+        return sam_attention_few_keys(q, k, v, w)
     qp = torch.addmm(w["bq"], q.reshape(Bq * Lq, C), w["wq"].t())
     kp = torch.addmm(w["bk"], k.reshape(Bk * Lk, C), w["wk"].t())
     vp = torch.addmm(w["bv"], v.reshape(Bv * Lk, C), w["wv"].t())

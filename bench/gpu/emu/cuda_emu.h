@@ -28,6 +28,7 @@
 #define __forceinline__ inline
 #define __launch_bounds__(...)
 #define __shared__ static
+#define __align__(n) __attribute__((aligned(n)))
 
 struct dim3 {
     unsigned x, y, z;
@@ -57,6 +58,17 @@ inline cudaError_t cudaDeviceGetAttribute(int* v, cudaDeviceAttr, int) {
     return cudaSuccess;
 }
 
+/** CUDA's vector types used by the kernels (16- and 8-byte aligned, as on the device). */
+struct alignas(16) float4 {
+    float x, y, z, w;
+};
+struct alignas(8) float2 {
+    float x, y;
+};
+struct alignas(8) uint2 {
+    unsigned x, y;
+};
+
 struct __nv_bfloat16 {
     uint16_t v;
 };
@@ -71,6 +83,7 @@ inline __half __float2half(float f) { return __half{calico::f32_to_f16(f)}; }
 inline float rsqrtf(float x) { return 1.0f / std::sqrt(x); }
 using std::erff;
 using std::exp2f;
+using std::fmaf;
 using std::fmaxf;
 template <typename T> inline T min(T a, T b) { return b < a ? b : a; }
 template <typename T> inline T max(T a, T b) { return a < b ? b : a; }

@@ -184,13 +184,21 @@ int main() {
         mha_case(dt, 1, 2, 33, 40, 88, false, true);     // CEM head size 88
         mha_case(dt, 1, 1, 5, 9, 128, false, false);
         mha_case(dt, 1, 2, 1, 1, 32, false, false);      // one query, one key
+        mha_case(dt, 4, 2, 7, 700, 16, true, false);     // shared keys, 4 prompts: run as one batch of 28 queries
+        mha_case(dt, 3, 2, 6, 300, 64, false, false);    // few queries, head size 64 (BQ 8, float4 P.V), split-K
+        mha_case(dt, 2, 2, 50, 5, 32, false, false);     // few keys, head size 32 (one thread per query)
+        mha_case(dt, 2, 3, 7, 90, 6, false, true);       // head size 6: scalar loads, few queries
+        mha_case(dt, 1, 2, 20, 9, 30, false, false);     // head size 30: scalar loads
         cam_adapt_case(dt, 3, 13, 40, 24, 4);
         cam_adapt_case(dt, 9, 5, 70, 20, 3);            // more rows than one accumulator pass
+        cam_adapt_case(dt, 3, 6, 520, 12, 4);           // D % 4 == 0: vector loads, a partial second load
         cam_scatter_case(dt, 2, 20, 40, 4, {0, 1, 0, 9, 1, 2}, false);
         cam_scatter_case(dt, 2, 20, 40, 4, {0, 1, 0, 3, 1, 16}, true);  // overlapping spans, in place
         sam_case(dt, 2, 5, 3, 8, 4, 3);
-        sam_case(dt, 1, 4, 70, 64, 32, 4);               // wider than one 128-pixel block
-        layer_norm_case(dt, 7, 1408);
+        sam_case(dt, 1, 4, 70, 64, 32, 4);               // wider than one 128-pixel block (64 pairs in stage 2)
+        sam_case(dt, 2, 3, 5, 80, 16, 16);               // > 64 channels: stage 1 re-reads; 16 mask tokens
+        layer_norm_case(dt, 7, 1408);                    // one warp per row (8 rows per block: a partial block)
+        layer_norm_case(dt, 2, 9000);                    // wider than the warp path: one block per row
         skinny_case(dt, 3, 37, 300);
         skinny_case(dt, 8, 16, 64);
     }

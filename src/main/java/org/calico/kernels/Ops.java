@@ -49,8 +49,14 @@ public final class Ops {
      * cover all. Outside it the composite runs (CALICO's real shapes are well inside).
      */
     static boolean cudaCovers(Tensor ref, long headSize, long channels, long maskTokens) {
+        if (!dtypeCovered(ref)) return false;
         if (!ref.is_cuda()) return true;
         return headSize <= 128 && channels <= 256 && maskTokens <= 16;
+    }
+
+    /** The kernels store F32, BF16 or F16; any other dtype (e.g. F64 in a reference run) runs the composite. */
+    static boolean dtypeCovered(Tensor ref) {
+        return org.calico.tensor.T.dtype(ref).code() >= 0;
     }
 
     /** "native" / "torch" for {@code op} on that device, or the reason the configuration cannot be honoured. */
@@ -62,10 +68,18 @@ public final class Ops {
         }
     }
 
-    /** Q-Former cross-attention (see {@link QFormerCrossAttentionOp}). */
-    public static QFormerCrossAttentionOp qformerCrossAttention() {
+    /** Q-Former cross-attention (see {@link QFormerCrossAttentionOp}); composite {@link TorchQFormerCrossAttention}. */
+    public static QFormerCrossAttentionOp qformerCrossAttention() { return qformerCrossAttention(new TorchQFormerCrossAttention()); }
+
+    /**
+     * Q-Former cross-attention whose composite path (autograd, {@code torch} configured, shapes/dtypes the kernels do
+     * not cover) is {@code composite}: a module passes its own LibTorch code, so that {@code torch} runs exactly what
+     * the module ran before the kernels existed.
+     */
+    public static QFormerCrossAttentionOp qformerCrossAttention(QFormerCrossAttentionOp composite) {
+        java.util.Objects.requireNonNull(composite, "composite");
         return new QFormerCrossAttentionOp() {
-            private final TorchQFormerCrossAttention torchImpl = new TorchQFormerCrossAttention();
+            private final QFormerCrossAttentionOp torchImpl = composite;
             private final NativeQFormerCrossAttention nativeImpl = new NativeQFormerCrossAttention();
 
             @Override
@@ -76,14 +90,21 @@ public final class Ops {
                 return nat ? nativeImpl.forward(hidden, encoder, w) : torchImpl.forward(hidden, encoder, w);
             }
 
-            @Override public void close() { nativeImpl.close(); }
+            @Override public void close() {
+                nativeImpl.close();
+                torchImpl.close();
+            }
         };
     }
 
-    /** CEM fusion (see {@link CemFusionOp}). */
-    public static CemFusionOp cemFusion() {
+    /** CEM fusion (see {@link CemFusionOp}); composite {@link TorchCemFusion}. */
+    public static CemFusionOp cemFusion() { return cemFusion(new TorchCemFusion()); }
+
+    /** CEM fusion with the given composite path (see {@link #qformerCrossAttention(QFormerCrossAttentionOp)}). */
+    public static CemFusionOp cemFusion(CemFusionOp composite) {
+        java.util.Objects.requireNonNull(composite, "composite");
         return new CemFusionOp() {
-            private final TorchCemFusion torchImpl = new TorchCemFusion();
+            private final CemFusionOp torchImpl = composite;
             private final NativeCemFusion nativeImpl = new NativeCemFusion();
 
             @Override
@@ -94,44 +115,57 @@ public final class Ops {
                 return nat ? nativeImpl.forward(x, sem, w) : torchImpl.forward(x, sem, w);
             }
 
-            @Override public void close() { nativeImpl.close(); }
+            @Override public void close() {
+                nativeImpl.close();
+                torchImpl.close();
+            }
         };
     }
 
-    /** CAM injection (see {@link CamInjectionOp}). */
-    public static CamInjectionOp camInjection() {
+    /** CAM injection (see {@link CamInjectionOp}); composite {@link TorchCamInjection}. */
+    public static CamInjectionOp camInjection() { return camInjection(new TorchCamInjection()); }
+
+    /** CAM injection with the given composite path (see {@link #qformerCrossAttention(QFormerCrossAttentionOp)}). */
+    public static CamInjectionOp camInjection(CamInjectionOp composite) {
+        java.util.Objects.requireNonNull(composite, "composite");
         return new CamInjectionOp() {
-            private final TorchCamInjection torchImpl = new TorchCamInjection();
+            private final CamInjectionOp torchImpl = composite;
             private final NativeCamInjection nativeImpl = new NativeCamInjection();
 
             @Override
             public Tensor adapt(Tensor hidden, long[] lastIdx, AdaptWeights w) {
                 CamInjectionOp.validateAdapt(hidden, lastIdx, w);
-                return useNative(CAM_INJECTION, hidden, w.wa(), w.ba(), w.queries())
+                return useNative(CAM_INJECTION, hidden, w.wa(), w.ba(), w.queries()) && dtypeCovered(hidden)
                         ? nativeImpl.adapt(hidden, lastIdx, w) : torchImpl.adapt(hidden, lastIdx, w);
             }
 
             @Override
             public Tensor reintegrate(Tensor hidden, long[] rows, long[] starts, Tensor x, ReintegrateWeights w) {
                 CamInjectionOp.validateReintegrate(hidden, rows, starts, x, w);
-                return useNative(CAM_INJECTION, hidden, x, w.wr(), w.br())
+                return useNative(CAM_INJECTION, hidden, x, w.wr(), w.br()) && dtypeCovered(hidden)
                         ? nativeImpl.reintegrate(hidden, rows, starts, x, w) : torchImpl.reintegrate(hidden, rows, starts, x, w);
             }
 
             @Override
             public Tensor reintegrateInPlace(Tensor hidden, long[] rows, long[] starts, Tensor x, ReintegrateWeights w) {
                 CamInjectionOp.validateReintegrate(hidden, rows, starts, x, w);
-                return useNative(CAM_INJECTION, hidden, x, w.wr(), w.br()) && hidden.is_contiguous()
+                return useNative(CAM_INJECTION, hidden, x, w.wr(), w.br()) && dtypeCovered(hidden) && hidden.is_contiguous()
                         ? nativeImpl.reintegrateInPlace(hidden, rows, starts, x, w)
                         : torchImpl.reintegrateInPlace(hidden, rows, starts, x, w);
             }
+
+            @Override public void close() { torchImpl.close(); }
         };
     }
 
-    /** SAM mask decoding (see {@link SamMaskDecodingOp}). */
-    public static SamMaskDecodingOp samMaskDecoding() {
+    /** SAM mask decoding (see {@link SamMaskDecodingOp}); composite {@link TorchSamMaskDecoding}. */
+    public static SamMaskDecodingOp samMaskDecoding() { return samMaskDecoding(new TorchSamMaskDecoding()); }
+
+    /** SAM mask decoding with the given composite path (see {@link #qformerCrossAttention(QFormerCrossAttentionOp)}). */
+    public static SamMaskDecodingOp samMaskDecoding(SamMaskDecodingOp composite) {
+        java.util.Objects.requireNonNull(composite, "composite");
         return new SamMaskDecodingOp() {
-            private final TorchSamMaskDecoding torchImpl = new TorchSamMaskDecoding();
+            private final SamMaskDecodingOp torchImpl = composite;
             private final NativeSamMaskDecoding nativeImpl = new NativeSamMaskDecoding();
 
             @Override
@@ -155,7 +189,10 @@ public final class Ops {
                         && cudaCovers(src, 0, Math.max(w.w1().size(1), w.w2().size(1)), hyperIn.size(1)) ? nativeImpl.masks(src, hyperIn, w) : torchImpl.masks(src, hyperIn, w);
             }
 
-            @Override public void close() { nativeImpl.close(); }
+            @Override public void close() {
+                nativeImpl.close();
+                torchImpl.close();
+            }
         };
     }
 }

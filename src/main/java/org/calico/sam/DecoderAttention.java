@@ -1,6 +1,8 @@
 package org.calico.sam;
 
 import org.bytedeco.pytorch.Tensor;
+import org.calico.kernels.Ops;
+import org.calico.kernels.SamMaskDecodingOp;
 import org.calico.nn.Linear;
 import org.calico.nn.Module;
 import org.calico.tensor.DType;
@@ -11,6 +13,11 @@ import org.calico.tensor.T;
  * The two-way transformer's {@code Attention} ({@code segment_anything/modeling/transformer.py}): q/k/v projections
  * C -> C/downsample, heads, {@code softmax(q k^T / sqrt(c_per_head)) v}, {@code out_proj} back to C.
  * Parameters {@code q_proj, k_proj, v_proj} ({@code [C/r, C]}, bias) and {@code out_proj} ({@code [C, C/r]}, bias).
+ *
+ * <p>{@link #forward} runs through {@link Ops#samMaskDecoding(SamMaskDecodingOp)}: CALICO's native attention kernel
+ * (projections as GEMMs, batch-1 inputs read with batch stride 0) when no gradient is needed, else this class's
+ * LibTorch code ({@link #forwardComposite}: {@link #forwardSharedKeys} / {@link #forwardSharedQueries} for batch-1
+ * inputs).
  */
 public final class DecoderAttention extends Module {
     public final int embeddingDim, internalDim, numHeads;
@@ -29,11 +36,41 @@ public final class DecoderAttention extends Module {
         this.outProj = child("out_proj", new Linear(internalDim, embeddingDim, true, dtype, dev));
     }
 
-    /** q [B, Nq, C], k/v [B, Nk, C] -> [B, Nq, C] (upstream {@code forward(q, k, v)}). */
+    private final SamMaskDecodingOp op = Ops.samMaskDecoding(new SamMaskDecodingOp() {
+        @Override public Tensor attention(Tensor q, Tensor k, Tensor v, AttentionWeights w) { return forwardComposite(q, k, v); }
+
+        @Override public Tensor upscale(Tensor src, UpscaleWeights w) { throw new UnsupportedOperationException("attention only"); }
+
+        @Override public Tensor masks(Tensor src, Tensor hyperIn, UpscaleWeights w) { throw new UnsupportedOperationException("attention only"); }
+    });
+
+    /**
+     * Upstream {@code forward(q, k, v)}: q [Bq, Nq, C], k/v [Bk, Nk, C] -> [B, Nq, C], where each batch is 1 or
+     * B = max(Bq, Bk); a batch-1 input is shared by every prompt (same result as repeating it B times).
+     */
     public Tensor forward(Tensor q, Tensor k, Tensor v) {
         requireReady();
+        return op.attention(q, k, v, new SamMaskDecodingOp.AttentionWeights(qProj.weight.t(), qProj.bias.t(), kProj.weight.t(),
+                kProj.bias.t(), vProj.weight.t(), vProj.bias.t(), outProj.weight.t(), outProj.bias.t(), numHeads));
+    }
+
+    /** {@link #forward} in LibTorch ops (autograd, {@code -Dcalico.kernels=torch}). */
+    public Tensor forwardComposite(Tensor q, Tensor k, Tensor v) {
+        requireReady();
+        long bq = q.size(0), bk = k.size(0), bv = v.size(0), b = Math.max(bq, Math.max(bk, bv));
+        if (b > 1 && bq == b && bk == 1 && bv == 1) return forwardSharedKeys(q, k, v);
+        if (b > 1 && bq == 1 && bk == b && bv == b) return forwardSharedQueries(q, k, v);
+        if (bq != b) q = q.expand(b, -1, -1);
+        if (bk != b) k = k.expand(b, -1, -1);
+        if (bv != b) v = v.expand(b, -1, -1);
         Tensor o = attend(heads(qProj.forward(q)), heads(kProj.forward(k)), heads(vProj.forward(v)));
         return outProj.forward(merge(o));
+    }
+
+    /** Releases the parameters and the op's cached state. */
+    @Override public void close() {
+        op.close();
+        super.close();
     }
 
     /**

@@ -4,6 +4,8 @@ import java.util.ArrayList;
 import java.util.List;
 
 import org.bytedeco.pytorch.Tensor;
+import org.calico.kernels.Ops;
+import org.calico.kernels.SamMaskDecodingOp;
 import org.calico.nn.Embedding;
 import org.calico.nn.Module;
 import org.calico.tensor.DType;
@@ -27,8 +29,10 @@ import org.calico.tensor.T;
  * prompt-independent image + dense embedding stays one [1, HW, C] tensor until the first image-to-token attention makes
  * it prompt-specific (same values, less work). The 2x2/stride-2 transposed convolutions run as matrix products on the
  * token-major layout with the sub-pixel offsets kept in the row order, and only the selected mask tokens' masks are
- * formed. Steps the native kernels will replace are separate methods on plain tensors: {@link #upscale},
- * {@link #hypernetworkMasks} and {@link DecoderAttention#attend}.
+ * formed. The upscaling + hypernetwork product run through {@link Ops#samMaskDecoding(SamMaskDecodingOp)} (CALICO's
+ * native kernels: ConvTranspose GEMMs, fused pixel shuffle + LayerNorm2d + GELU, and the last GELU fused into the
+ * mask product) when no gradient is needed, else this class's LibTorch code ({@link #upscale} +
+ * {@link #hypernetworkMasks}); the attention blocks dispatch in {@link DecoderAttention}.
  */
 public final class MaskDecoder extends Module {
     /** Prompts per chunk in the upscaling/mask product (bounds the [N, 16HW, C/8] intermediate; results unchanged). */
@@ -41,6 +45,24 @@ public final class MaskDecoder extends Module {
     public final LayerNorm2d upscale1;
     public final List<SamMlp> hypernetworks;
     public final SamMlp iouHead;
+
+    /** output_upscaling + hypernetwork product: native kernels, or this class's LibTorch code (autograd, torch). */
+    private final SamMaskDecodingOp maskOp = Ops.samMaskDecoding(new SamMaskDecodingOp() {
+        @Override public Tensor attention(Tensor q, Tensor k, Tensor v, AttentionWeights w) {
+            throw new UnsupportedOperationException("the mask decoder's attention runs in DecoderAttention");
+        }
+
+        @Override public Tensor upscale(Tensor src, UpscaleWeights w) {
+            long n = src.size(0), h = src.size(2), ww = src.size(3), c8 = upscale3.out;
+            Tensor y = MaskDecoder.this.upscale(src.flatten(2, 3).transpose(1, 2), h, ww);          // [N, 16hw, C/8]
+            return y.reshape(n, h, ww, 2, 2, 2, 2, c8).permute(0, 7, 1, 3, 5, 2, 4, 6).reshape(n, c8, 4 * h, 4 * ww);
+        }
+
+        @Override public Tensor masks(Tensor src, Tensor hyperIn, UpscaleWeights w) {
+            long h = src.size(2), ww = src.size(3);
+            return hypernetworkMasks(hyperIn, MaskDecoder.this.upscale(src.flatten(2, 3).transpose(1, 2), h, ww), h, ww);
+        }
+    });
 
     public MaskDecoder(MaskDecoderConfig c) { this(c, DType.F32, Dev.CPU); }
 
@@ -128,13 +150,37 @@ public final class MaskDecoder extends Module {
         List<Tensor> masks = new ArrayList<>();
         for (long s = 0; s < n; s += UPSCALE_CHUNK) {
             long len = Math.min(UPSCALE_CHUNK, n - s);
-            Tensor kc = keys.size(0) == 1 ? keys : keys.narrow(0, s, len), hc = hyperIn.narrow(0, s, len);
-            masks.add(T.scoped(() -> hypernetworkMasks(hc, upscale(kc, h, w), h, w)));                     // [., k, 4h, 4w]
+            Tensor kc = keys.size(0) == 1 ? keys.expand(len, -1, -1) : keys.narrow(0, s, len), hc = hyperIn.narrow(0, s, len);
+            masks.add(T.scoped(() -> masks(kc, hc, h, w)));                                                 // [., k, 4h, 4w]
         }
         Tensor lowRes = masks.size() == 1 ? masks.get(0) : T.cat(0, masks);
         Tensor iou = iouHead.forward(hs.select(1, 0)).narrow(1, first, count);                            // [N, k]
         return new Output(lowRes, iou);
     }
+
+    /**
+     * Upscaling + hypernetwork product through the op: tokens [B, h*w, C] (the transformer's image tokens),
+     * hyperIn [B, k, C/8] -> masks [B, k, 4h, 4w]. Upstream's {@code src.transpose(1, 2).view(b, c, h, w)} is a view.
+     */
+    public Tensor masks(Tensor tokens, Tensor hyperIn, long h, long w) {
+        requireReady();
+        Tensor src = tokens.transpose(1, 2).reshape(tokens.size(0), tokens.size(2), h, w);
+        return maskOp.masks(src, hyperIn, upscaleWeights());
+    }
+
+    /** The output_upscaling weights as the op takes them (LayerNorm2d eps from {@code output_upscaling.1}). */
+    public SamMaskDecodingOp.UpscaleWeights upscaleWeights() {
+        return new SamMaskDecodingOp.UpscaleWeights(upscale0.weight.t(), upscale0.bias.t(), upscale1.weight.t(), upscale1.bias.t(),
+                upscale3.weight.t(), upscale3.bias.t(), upscale1.eps);
+    }
+
+    /** Releases the parameters and the op's cached weights. */
+    @Override public void close() {
+        maskOp.close();
+        super.close();
+    }
+
+    @Override protected void onWeightsChanged() { maskOp.close(); }
 
     /**
      * {@code output_upscaling} on token-major image features: x [B, h*w, C] -> [B, 16*h*w, C/8], rows ordered

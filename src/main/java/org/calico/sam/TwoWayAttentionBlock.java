@@ -14,7 +14,7 @@ import org.calico.tensor.Dev;
  *
  * <p>Batching: tokens are per prompt [N, T, C]; the image keys may be one tensor shared by every prompt ([1, HW, C],
  * the image embedding plus a prompt-independent dense embedding) or per prompt ([N, HW, C]). Shared keys are projected
- * once (see {@link DecoderAttention#forwardSharedKeys}); the outputs equal upstream's, which repeats the image N times.
+ * once (see {@link DecoderAttention#forward}); the outputs equal upstream's, which repeats the image N times.
  */
 public final class TwoWayAttentionBlock extends Module {
     public final DecoderAttention selfAttn, crossAttnTokenToImage, crossAttnImageToToken;
@@ -47,7 +47,6 @@ public final class TwoWayAttentionBlock extends Module {
      */
     public Output forward(Tensor queries, Tensor keys, Tensor queryPe, Tensor keyPe) {
         requireReady();
-        boolean shared = keys.size(0) == 1 && queries.size(0) > 1;
         if (skipFirstLayerPe) {
             queries = selfAttn.forward(queries, queries, queries);
         } else {
@@ -58,13 +57,13 @@ public final class TwoWayAttentionBlock extends Module {
 
         Tensor q = queries.add(queryPe);
         Tensor k = keys.add(keyPe);
-        Tensor attnOut = shared ? crossAttnTokenToImage.forwardSharedKeys(q, k, keys) : crossAttnTokenToImage.forward(q, k, keys);
+        Tensor attnOut = crossAttnTokenToImage.forward(q, k, keys);           // shared keys (batch 1) are read once
         queries = norm2.forward(queries.add(attnOut));
 
         queries = norm3.forward(queries.add(mlp.forward(queries)));
 
         q = queries.add(queryPe);
-        attnOut = shared ? crossAttnImageToToken.forwardSharedQueries(k, q, queries) : crossAttnImageToToken.forward(k, q, queries);
+        attnOut = crossAttnImageToToken.forward(k, q, queries);                // shared queries (batch 1) are projected once
         keys = norm4.forward(keys.add(attnOut));
         return new Output(queries, keys);
     }

@@ -52,8 +52,7 @@ public final class TwoWayTransformer extends Module {
         }
         Tensor q = queries.add(pointEmbedding);
         Tensor k = keys.add(imagePeTokens);
-        boolean shared = keys.size(0) == 1 && queries.size(0) > 1;
-        Tensor attnOut = shared ? finalAttnTokenToImage.forwardSharedKeys(q, k, keys) : finalAttnTokenToImage.forward(q, k, keys);
+        Tensor attnOut = finalAttnTokenToImage.forward(q, k, keys);
         queries = normFinalAttn.forward(queries.add(attnOut));
         return new TwoWayAttentionBlock.Output(queries, keys);
     }

@@ -7,6 +7,8 @@ import java.util.List;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.Tensor;
+import org.calico.kernels.CamInjectionOp;
+import org.calico.kernels.Ops;
 import org.calico.nn.Init;
 import org.calico.nn.KeyMapping;
 import org.calico.nn.Linear;
@@ -39,6 +41,8 @@ public final class Cam extends Module {
     public final Linear fAdaptation, fReintegration;
     public final Param queryTokens;
     private final QFormer qformer;
+    /** adapt / reintegrate around the Q-Former call: native kernels, or LibTorch (autograd, {@code torch}). */
+    private final CamInjectionOp injectOp = Ops.camInjection();
 
     /** Cheetah's VPG-C weights: {@code llama_model.model.qformer_proj / llm_proj / query_tokens} (spec section 5). */
     public static final KeyMapping CHEETAH = KeyMapping.builder("CAM from Cheetah VPG-C")
@@ -114,12 +118,9 @@ public final class Cam extends Module {
         if (fusedFeatures.size(0) != b)
             throw new IllegalArgumentException("CAM: fusedFeatures " + T.shapeString(fusedFeatures) + " batch differs from hidden " + T.shapeString(hidden));
         List<Long> pairRow = new ArrayList<>(), pairImage = new ArrayList<>();
-        List<Long> positions = new ArrayList<>();
-        long[] lastFlat = new long[(int) b];
         for (int r = 0; r < b; r++) {
             long li = lastInstructionIndex[r];
             if (li < 0 || li >= l) throw new IllegalArgumentException("CAM: lastInstructionIndex[" + r + "] = " + li + " outside [0, " + l + ")");
-            lastFlat[r] = r * l + li;
             List<ImageSpans.Span> row = spans.row(r);
             if (row.size() > nImg)
                 throw new IllegalArgumentException("CAM: row " + r + " has " + row.size() + " image spans but fusedFeatures holds " + nImg + " images");
@@ -133,7 +134,6 @@ public final class Cam extends Module {
                 for (long p = sp.start(); p < sp.end(); p++) {
                     if (used[(int) p]) throw new IllegalArgumentException("CAM: row " + r + " image spans overlap at position " + p);
                     used[(int) p] = true;
-                    positions.add(r * l + p);
                 }
                 pairRow.add((long) r);
                 pairImage.add(r * nImg + i);
@@ -141,16 +141,30 @@ public final class Cam extends Module {
         }
         if (pairRow.isEmpty()) return hidden;
         Dev dev = VisionOps.devOf(hidden);
-        Tensor flat = hidden.reshape(b * l, d);
-        Tensor hLast = T.indexSelect(flat, 0, indices(lastFlat, dev)); // [B, D]
-        Tensor adapted = fAdaptation.forward(VisionOps.like(hLast, this)); // [B, D_I]
-        Tensor qPrime = T.add(queryTokens.t(), adapted.unsqueeze(1)); // [B, Nq, D_I]
+        Tensor h = VisionOps.like(hidden, this);
+        int p = pairRow.size();
+        long[] rows = new long[p], starts = new long[p];
+        for (int j = 0, r = 0; r < b; r++)
+            for (ImageSpans.Span sp : spans.row(r)) {
+                rows[j] = r;
+                starts[j++] = sp.start();
+            }
+        // q'[b] = query_tokens + f_adaptation(hidden[b, last[b]])                            [B, Nq, D_I]
+        Tensor qPrime = injectOp.adapt(h, lastInstructionIndex, new CamInjectionOp.AdaptWeights(fAdaptation.weight.t(),
+                fAdaptation.bias.t(), queryTokens.t()));
         Tensor q = T.indexSelect(qPrime, 0, indices(pairRow, dev)); // [P, Nq, D_I]
         Tensor enc = T.indexSelect(fusedFeatures.reshape(b * nImg, s, c), 0, indices(pairImage, dev)); // [P, S, C]
         Tensor out = qformer.forward(q, enc); // [P, Nq, D_I]
-        Tensor delta = fReintegration.forward(out).reshape((long) pairRow.size() * nq, d); // [P*Nq, D]
-        if (T.dtype(delta) != T.dtype(hidden)) delta = T.to(delta, T.dtype(hidden));
-        return T.indexAdd(flat, 0, indices(positions, dev), delta).reshape(b, l, d);
+        // hidden[rows[j], starts[j] : starts[j] + Nq] += f_reintegration(out[j])  (a new tensor)
+        Tensor res = injectOp.reintegrate(h, rows, starts, out, new CamInjectionOp.ReintegrateWeights(fReintegration.weight.t(),
+                fReintegration.bias.t()));
+        return T.dtype(res) != T.dtype(hidden) ? T.to(res, T.dtype(hidden)) : res;
+    }
+
+    /** Releases the parameters and the op's cached state. */
+    @Override public void close() {
+        injectOp.close();
+        super.close();
     }
 
     private static Tensor indices(List<Long> v, Dev dev) {

@@ -1,6 +1,8 @@
 package org.calico.vision;
 
 import org.bytedeco.pytorch.Tensor;
+import org.calico.kernels.CemFusionOp;
+import org.calico.kernels.Ops;
 import org.calico.nn.Init;
 import org.calico.nn.LayerNorm;
 import org.calico.nn.Linear;
@@ -30,6 +32,8 @@ public final class Cem extends Module {
     public final CemConfig cfg;
     public final LayerNorm normQ, normKv;
     public final Linear qProj, kProj, vProj, outProj;
+    /** The whole block runs through this op: CALICO's native kernels, or {@link #forwardComposite} (autograd, torch). */
+    private final CemFusionOp fusionOp = Ops.cemFusion((x, sem, w) -> forwardComposite(x, sem));
 
     public Cem(CemConfig cfg, DType dtype, Dev dev) {
         super(dtype, dev);
@@ -52,8 +56,19 @@ public final class Cem extends Module {
         VisionOps.requireDim(xSemantic, 2, cfg.dinoWidth(), "CEM X_semantic [B, T, " + cfg.dinoWidth() + "]");
         if (xGlobal.size(0) != xSemantic.size(0))
             throw new IllegalArgumentException("CEM: batch of X_global " + T.shapeString(xGlobal) + " differs from X_semantic " + T.shapeString(xSemantic));
-        Tensor xg = VisionOps.like(xGlobal, this);
-        Tensor ctx = crossAttention(normQ.forward(xg), normKv.forward(VisionOps.like(xSemantic, this)));
+        return fusionOp.forward(VisionOps.like(xGlobal, this), VisionOps.like(xSemantic, this), new CemFusionOp.Weights(
+                normQ.weight.t(), normQ.bias.t(), normKv.weight.t(), normKv.bias.t(), qProj.weight.t(), qProj.bias.t(),
+                kProj.weight.t(), kProj.bias.t(), vProj.weight.t(), vProj.bias.t(), outProj.weight.t(), outProj.bias.t(),
+                cfg.heads(), cfg.eps()));
+    }
+
+    /**
+     * {@link #forward} in LibTorch ops (the autograd path and {@code -Dcalico.kernels=torch}); inputs already in this
+     * module's dtype and device.
+     */
+    public Tensor forwardComposite(Tensor xg, Tensor xs) {
+        requireReady();
+        Tensor ctx = crossAttention(normQ.forward(xg), normKv.forward(xs));
         return T.add(xg, outProj.forward(ctx));
     }
 
@@ -70,6 +85,14 @@ public final class Cem extends Module {
         Tensor v = VisionOps.splitHeads(vProj.forward(kvIn), h);
         return VisionOps.mergeHeads(VisionOps.attend(q, k, v));
     }
+
+    /** Releases the parameters and the op's cached weights. */
+    @Override public void close() {
+        fusionOp.close();
+        super.close();
+    }
+
+    @Override protected void onWeightsChanged() { fusionOp.close(); }
 
     /** X_semantic for {@code dinoPixels} [B, 3, H, W] by this CEM's layer/facet/norm choice: [B, gh*gw, Cd]. */
     public Tensor semanticFeatures(Dinov2 dino, Tensor dinoPixels) {

@@ -4,6 +4,8 @@ import java.util.ArrayList;
 import java.util.List;
 
 import org.bytedeco.pytorch.Tensor;
+import org.calico.kernels.Ops;
+import org.calico.kernels.QFormerCrossAttentionOp;
 import org.calico.nn.KeyMapping;
 import org.calico.nn.LayerNorm;
 import org.calico.nn.Linear;
@@ -143,12 +145,15 @@ public final class QFormer extends Module {
     /**
      * BERT attention block ({@code BertAttention}: {@code self.{query,key,value}}, {@code output.{dense,LayerNorm}}):
      * {@code LayerNorm(dense(MHA(query(h), key(kv), value(kv))) + h)}. Query from width D, key/value from width
-     * {@code kvWidth} (D for self-attention, the image width for cross-attention).
+     * {@code kvWidth} (D for self-attention, the image width for cross-attention). The attention itself runs through
+     * {@link Ops#qformerCrossAttention(QFormerCrossAttentionOp)} (CALICO's native kernel, or this class's LibTorch code
+     * under autograd / {@code -Dcalico.kernels=torch}).
      */
     public static final class BertAttention extends Module {
         public final Linear query, key, value, dense;
         public final LayerNorm layerNorm;
         private final int heads;
+        private final QFormerCrossAttentionOp attnOp = Ops.qformerCrossAttention((h, kv, w) -> attendComposite(h, kv));
 
         BertAttention(int hidden, int kvWidth, int heads, double eps, DType dtype, Dev dev) {
             super(dtype, dev);
@@ -169,14 +174,30 @@ public final class QFormer extends Module {
         /**
          * The attention itself, before {@code output.dense}: softmax(q k^T / sqrt(d)) v with q = query(h),
          * k = key(kvInput), v = value(kvInput), heads concatenated. h [B, Nq, D], kvInput [B, S, kvWidth] -> [B, Nq, D].
-         * (The Q-Former cross-attention; a native kernel can be dispatched here.)
+         * Dispatched through {@link Ops}: the native kernel (one K|V GEMM + fused attention) when no gradient is
+         * needed, else {@link #attendComposite}.
          */
         public Tensor attend(Tensor h, Tensor kvInput) {
+            requireReady();
+            return attnOp.forward(h, kvInput, new QFormerCrossAttentionOp.Weights(query.weight.t(), query.bias.t(),
+                    key.weight.t(), key.bias.t(), value.weight.t(), value.bias.t(), heads));
+        }
+
+        /** {@link #attend} in LibTorch ops (the autograd path and {@code -Dcalico.kernels=torch}). */
+        public Tensor attendComposite(Tensor h, Tensor kvInput) {
             requireReady();
             Tensor q = VisionOps.splitHeads(query.forward(h), heads);
             Tensor k = VisionOps.splitHeads(key.forward(kvInput), heads);
             Tensor v = VisionOps.splitHeads(value.forward(kvInput), heads);
             return VisionOps.mergeHeads(VisionOps.attend(q, k, v));
         }
+
+        /** Releases the parameters and the attention op's cached weights. */
+        @Override public void close() {
+            attnOp.close();
+            super.close();
+        }
+
+        @Override protected void onWeightsChanged() { attnOp.close(); }
     }
 }

@@ -49,8 +49,17 @@ class SamMaskDecodingOpTest {
                 // same with the keys repeated per prompt (later blocks)
                 Tensor keysN = keys.expand(4, 4096, 256).contiguous(), imageN = image.expand(4, 4096, 256).contiguous();
                 assertClose("t2i per prompt", ref.attention(tokens, keysN, imageN, cross), nat.attention(tokens, keysN, imageN, cross), 1e-5, 1e-4);
-                // image -> token: 4096 queries over 7 tokens, query shared
+                // image -> token: 4096 queries over 7 tokens, query shared (projections folded into the 7 tokens)
                 assertClose("i2t", ref.attention(keys, tokens, tokens, cross), nat.attention(keys, tokens, tokens, cross), 1e-5, 1e-4);
+                // image -> token with the image per prompt (later blocks), values differing from keys
+                Tensor vals = randn(4, 7, 256);
+                assertClose("i2t per prompt", ref.attention(keysN, tokens, vals, cross), nat.attention(keysN, tokens, vals, cross), 1e-5, 1e-4);
+                // one prompt's tokens shared by 4 image batches, and the folded path's direct entry on a small shape
+                assertClose("i2t keys shared", ref.attention(keysN, tokens.narrow(0, 0, 1), vals.narrow(0, 0, 1), cross),
+                        nat.attention(keysN, tokens.narrow(0, 0, 1), vals.narrow(0, 0, 1), cross), 1e-5, 1e-4);
+                SamMaskDecodingOp.AttentionWeights small = attn(DType.F32, 24, 16, 2);
+                Tensor qs = randn(3, 50, 24), ks = randn(3, 4, 24), vs = randn(3, 4, 24);
+                assertClose("few keys folded", ref.attention(qs, ks, vs, small), NativeSamMaskDecoding.attentionFewKeys(qs, ks, vs, small), 1e-5, 1e-4);
                 // self-attention on the tokens (internal 256, head 32), one prompt, one token
                 SamMaskDecodingOp.AttentionWeights self = attn(DType.F32, 256, 256, 8);
                 Tensor t1 = randn(1, 1, 256);
@@ -100,6 +109,15 @@ class SamMaskDecodingOpTest {
             SamMaskDecodingOp.AttentionWeights a = attn(DType.BF16, 32, 16, 2);
             Tensor q = randn(DType.BF16, 1, 3, 6, 32), k = randn(DType.BF16, 1, 1, 40, 32);
             assertClose("bf16 attention", ref.attention(q, k, k, a), nat.attention(q, k, k, a), 0.03, 0.02);
+            // bf16 image -> token (folded projections) against the fp32 composite, no worse than the bf16 composite
+            SamMaskDecodingOp.AttentionWeights c16 = attn(DType.BF16, 64, 32, 4);
+            Tensor img = randn(DType.BF16, 1, 2, 300, 64), tok = randn(DType.BF16, 1, 2, 3, 64);
+            SamMaskDecodingOp.AttentionWeights c32 = new SamMaskDecodingOp.AttentionWeights(f(c16.wq()), f(c16.bq()), f(c16.wk()),
+                    f(c16.bk()), f(c16.wv()), f(c16.bv()), f(c16.wo()), f(c16.bo()), 4);
+            Tensor exact = ref.attention(f(img), f(tok), f(tok), c32);
+            double natErr = assertClose("bf16 i2t", exact, nat.attention(img, tok, tok, c16), 0.05, 0.03);
+            double refErr = T.maxAbsDiff(exact, ref.attention(img, tok, tok, c16));
+            assertTrue(natErr <= refErr * 1.5 + 1e-2, "native bf16 i2t " + natErr + " vs composite bf16 " + refErr);
         }
     }
 

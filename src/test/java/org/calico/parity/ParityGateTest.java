@@ -17,6 +17,8 @@ import java.util.stream.Collectors;
 
 import org.calico.TestSupport;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /** The project's fidelity gate over ../shared/parity: what passed once keeps passing; nothing ever FAILs. */
 class ParityGateTest {
@@ -27,10 +29,26 @@ class ParityGateTest {
         }
     }
 
-    @Test
-    void everyFixtureCaseRunsAndNoneFails() throws IOException {
+    /**
+     * Once per kernel backend: {@code native} (CALICO's kernels inside the Q-Former, CEM, CAM and SAM mask decoder) and
+     * {@code torch} (the modules' LibTorch code); both must keep every case passing.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"native", "torch"})
+    void everyFixtureCaseRunsAndNoneFails(String backend) throws IOException {
         Path dir = TestSupport.parityDir();
         assumeTrue(dir != null, "../shared/parity not present");
+        String before = System.getProperty("calico.kernels");
+        System.setProperty("calico.kernels", backend);
+        try {
+            runGate(dir);
+        } finally {
+            if (before == null) System.clearProperty("calico.kernels");
+            else System.setProperty("calico.kernels", before);
+        }
+    }
+
+    private static void runGate(Path dir) throws IOException {
         ByteArrayOutputStream buf = new ByteArrayOutputStream();
         List<ParityResult> rs = ParityRunner.withAllHandlers().runAll(dir, new PrintStream(buf, true, StandardCharsets.UTF_8));
         String out = buf.toString(StandardCharsets.UTF_8);
