@@ -148,28 +148,29 @@ public final class SamImageEmbedding implements AutoCloseable {
             }
             PromptEncoder.Embeddings emb = model.promptEncoder.forward(coords, labels, boxes, masks, text);
             MaskDecoder.Output o = model.maskDecoder.forward(features, null, densePe, emb.sparse(), emb.dense(), multimask);
-            Tensor up = model.postprocessMasks(o.masks(), inputH, inputW, origH, origW);     // [B, k, H, W]
-            int k = (int) up.size(1);
-            long hw = (long) origH * origW;
-            byte[] bin = T.toBytes(up.gt(T.s(model.config.maskThreshold())));
-            float[] logits = returnLogits ? T.toFloats(up) : null;
+            int k = (int) o.masks().size(1), lh = (int) o.masks().size(2), lw = (int) o.masks().size(3);
+            int hw = Math.multiplyExact(origH, origW);
             float[] low = T.toFloats(o.masks());
             float[] iou = T.toFloats(o.iouPredictions());
-            int lh = (int) o.masks().size(2), lw = (int) o.masks().size(3);
             List<SamPrediction> out = new ArrayList<>();
             for (int i = 0; i < b; i++) {
-                boolean[][] mk = new boolean[k][];
-                float[][] lg = returnLogits ? new float[k][] : null;
-                float[][] lr = new float[k][];
-                for (int j = 0; j < k; j++) {
-                    int off = (int) ((long) (i * k + j) * hw);
-                    boolean[] m = new boolean[(int) hw];
-                    for (int p = 0; p < hw; p++) m[p] = bin[off + p] != 0;
-                    mk[j] = m;
-                    if (lg != null) lg[j] = java.util.Arrays.copyOfRange(logits, off, (int) (off + hw));
-                    lr[j] = java.util.Arrays.copyOfRange(low, (i * k + j) * lh * lw, (i * k + j + 1) * lh * lw);
+                // one prompt at a time at full resolution: peak memory k x H x W floats, not B x k x H x W
+                try (PointerScope ps = new PointerScope()) {
+                    Tensor up = model.postprocessMasks(o.masks().narrow(0, i, 1), inputH, inputW, origH, origW);   // [1, k, H, W]
+                    byte[] bin = T.toBytes(up.gt(T.s(model.config.maskThreshold())));
+                    float[] logits = returnLogits ? T.toFloats(up) : null;
+                    boolean[][] mk = new boolean[k][];
+                    float[][] lg = returnLogits ? new float[k][] : null;
+                    float[][] lr = new float[k][];
+                    for (int j = 0; j < k; j++) {
+                        boolean[] m = new boolean[hw];
+                        for (int p = 0; p < hw; p++) m[p] = bin[j * hw + p] != 0;
+                        mk[j] = m;
+                        if (lg != null) lg[j] = java.util.Arrays.copyOfRange(logits, j * hw, (j + 1) * hw);
+                        lr[j] = java.util.Arrays.copyOfRange(low, (i * k + j) * lh * lw, (i * k + j + 1) * lh * lw);
+                    }
+                    out.add(new SamPrediction(origH, origW, java.util.Arrays.copyOfRange(iou, i * k, (i + 1) * k), mk, lg, lr, lh, lw));
                 }
-                out.add(new SamPrediction(origH, origW, java.util.Arrays.copyOfRange(iou, i * k, (i + 1) * k), mk, lg, lr, lh, lw));
             }
             return out;
         }

@@ -45,6 +45,7 @@ public class SamDecoderBench {
     @Setup(Level.Trial)
     public void setup() {
         BenchSupport.init();
+        blasThreads();
         decoder = new MaskDecoder(MaskDecoderConfig.released());
         decoder.initRandom(0);
         T.seed(1);
@@ -53,6 +54,9 @@ public class SamDecoderBench {
         sparse = T.keep(T.randn(DType.F32, Dev.CPU, prompts, 1, 256));
         dense = T.keep(T.randn(DType.F32, Dev.CPU, 1, 256, 1, 1).expand(prompts, -1, 64, 64));   // no_mask_embed broadcast
     }
+
+    /** See {@link SamEncoderBench#blasThreads()}. */
+    static void blasThreads() { SamEncoderBench.blasThreads(); }
 
     @TearDown(Level.Trial)
     public void tearDown() {

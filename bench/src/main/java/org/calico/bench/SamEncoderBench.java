@@ -41,10 +41,20 @@ public class SamEncoderBench {
     @Setup(Level.Trial)
     public void setup() {
         BenchSupport.init();
+        blasThreads();
         encoder = new ImageEncoderViT(SamConfig.vitB().imageEncoder());
         encoder.initRandom(0);
         T.seed(1);
         x = T.keep(T.randn(DType.F32, Dev.CPU, 1, 3, 1024, 1024));
+    }
+
+    /**
+     * {@code -Dcalico.blas.threads=N}: OpenBLAS's own pool size for this run (the runtime sets it to the LibTorch thread
+     * count). SDPA and bmm call BLAS inside LibTorch's OpenMP workers; with both pools above 1 thread they oversubscribe.
+     */
+    static void blasThreads() {
+        String b = System.getProperty("calico.blas.threads");
+        if (b != null && !b.isBlank()) org.calico.kernels.NativeKernels.calico_set_blas_threads(Integer.parseInt(b.trim()));
     }
 
     @TearDown(Level.Trial)
