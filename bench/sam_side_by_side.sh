@@ -13,7 +13,7 @@ cores="$(nproc --all)"
 out="$here/target/sam-jmh-t${threads}-b${blas}.json"
 export CALICO_THREADS="$threads" OMP_NUM_THREADS="$threads" MKL_NUM_THREADS="$threads"
 echo "== $(date -u +%FT%TZ) $cores cores, load $(cut -d' ' -f1-3 /proc/loadavg), threads $threads, Java OpenBLAS threads $blas"
-java -jar "$here/target/benchmarks.jar" 'Sam(Encoder|Decoder)Bench' -f 1 -wi 1 -i 3 \
+java -Djmh.ignoreLock=true -jar "$here/target/benchmarks.jar" 'Sam(Encoder|Decoder)Bench' -f 1 -wi 1 -i 3 \
   -jvmArgsAppend "-Dcalico.threads=$threads -Dcalico.blas.threads=$blas" -rf json -rff "$out" | grep -E '^(Benchmark|Sam)'
 echo "== $(date -u +%FT%TZ) load $(cut -d' ' -f1-3 /proc/loadavg)"
 "$python" "$here/python/sam_bench.py" --threads "$threads" --jmh-json "$out"

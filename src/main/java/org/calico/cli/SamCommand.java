@@ -41,6 +41,8 @@ import picocli.CommandLine.Option;
                 "Without --multimask one mask is returned: for a single point the best of SAM's three candidates by predicted IoU,"
                         + " otherwise SAM's single-mask output."})
 public final class SamCommand implements Callable<Integer> {
+    @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
     @Option(names = "--checkpoint", required = true, paramLabel = "FILE",
             description = "SAM weights: .safetensors (original, GLaMM/CALICO or HF facebook/sam-vit-* names), a sharded index, "
                     + "or a torch zip checkpoint holding a plain dict")
@@ -106,10 +108,12 @@ public final class SamCommand implements Callable<Integer> {
             t3 = System.nanoTime();
         }
         write(img, prompt, r, m, model.config);
-        System.out.printf(Locale.ROOT, "sam: %d mask(s) for %dx%d %s -> %s (load %.1f s, encode %.2f s, decode %.3f s)%n", r.count(), img.width(),
+        java.io.PrintWriter console = spec.commandLine().getOut();
+        console.printf(Locale.ROOT, "sam: %d mask(s) for %dx%d %s -> %s (load %.1f s, encode %.2f s, decode %.3f s)%n", r.count(), img.width(),
                 img.height(), image.getFileName(), out, (t1 - t0) / 1e9, (t2 - t1) / 1e9, (t3 - t2) / 1e9);
         for (int i = 0; i < r.count(); i++)
-            System.out.printf(Locale.ROOT, "  mask_%d.png  predicted IoU %.4f  area %d%n", i, r.iouPrediction(i), r.area(i));
+            console.printf(Locale.ROOT, "  mask_%d.png  predicted IoU %.4f  area %d%n", i, r.iouPrediction(i), r.area(i));
+        console.flush();
         return 0;
     }
 

@@ -61,6 +61,8 @@ class SamCommandTest {
         Run r = run("sam", "--checkpoint", ckpt.toString(), "--image", img.toString(), "--point", "20,30", "--point", "50,10,0",
                 "--box", "5,5,60,40", "--out", out.toString(), "--multimask");
         assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().startsWith("sam: 3 mask(s) for 70x45 img.png -> " + out), r.out());
+        assertTrue(r.out().contains("mask_2.png  predicted IoU "), r.out());
         JsonNode j = new ObjectMapper().readTree(out.resolve("result.json").toFile());
         assertEquals(45, j.get("height").asInt());
         assertEquals(70, j.get("width").asInt());
