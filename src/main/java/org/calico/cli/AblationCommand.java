@@ -36,6 +36,8 @@ public final class AblationCommand implements Callable<Integer> {
     @Option(names = "--seed", defaultValue = "42") long seed;
     @Option(names = "--test-split", defaultValue = "test") String testSplit;
     @Option(names = "--test-samples", defaultValue = "300") int testSamples;
+    @Option(names = "--workers", description = "threads per training step (data parallel, bit-identical to 1; default: all cores, "
+            + "at most --batch)") Integer workers;
     @Option(names = "--only", split = ",", description = "run only these variants (names as in the table)") List<String> only;
 
     record Variant(String name, boolean cem, int[] cams) {}
@@ -62,7 +64,8 @@ public final class AblationCommand implements Callable<Integer> {
             long steps0;
             try (CalicoModel m = new CalicoModel(c, CalicoCheckpoint.tokenizer(c.tokenizer(), null), DType.F32, Dev.CPU)) {
                 m.initRandom(seed);
-                TrainConfig tc = new TrainConfig(steps, batch, lr, Math.min(100, steps / 10), 1.0, 1.0, 2.0, 0.5, false, true, seed, 0, 0, 0, minutes);
+                TrainConfig tc = new TrainConfig(steps, batch, lr, Math.min(100, steps / 10), 1.0, 1.0, 2.0, 0.5, false, true, seed, 0, 0, 0, minutes,
+                        workers != null ? workers : Math.min(batch, Runtime.getRuntime().availableProcessors()));
                 System.out.println("== " + v.name() + ": " + c);
                 try (Trainer t = new Trainer(m, tc, tr, null, System.out)) {
                     t.run(out.resolve(v.name().replaceAll("[^A-Za-z0-9]+", "_")));

@@ -61,6 +61,9 @@ public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--minutes", defaultValue = "0", description = "wall-clock budget in minutes (0 = none)") double minutes;
     @Option(names = "--resume", description = "continue the run saved in this directory") Path resume;
     @Option(names = "--dtype", defaultValue = "f32") String dtype;
+    @Option(names = "--workers", defaultValue = "1", description = "threads computing a step's samples in parallel (data parallel, "
+            + "bit-identical to 1 worker; at most --batch are used; each runs LibTorch single-threaded, so use it with --threads 1)")
+    int workers;
     @Option(names = "--threads", description = "LibTorch/OpenBLAS threads (default: 1 for calico-tiny, whose ops are too small to "
             + "gain from a second thread; all cores otherwise)") Integer threads;
 
@@ -82,7 +85,7 @@ public final class TrainCommand implements Callable<Integer> {
         }
         boolean scratch = fromScratch != null ? fromScratch : model.config.name().startsWith("calico-tiny");
         TrainConfig tc = new TrainConfig(steps, batch, lr, warmup >= 0 ? warmup : Math.min(100, steps / 10), clip, ce, focal, dice, bce,
-                scratch, seed, validateEvery, validateSamples, checkpointEvery, minutes);
+                scratch, seed, validateEvery, validateSamples, checkpointEvery, minutes, workers);
         System.out.println("model: " + model.config);
         System.out.println("data:  " + tr.samples().size() + " training samples from " + tr.file() + (va != null ? ", " + va.samples().size() + " validation" : ""));
         try (model; Trainer t = new Trainer(model, tc, tr, va, System.out)) {

@@ -86,6 +86,23 @@ public final class CalicoRuntime {
         threads = n;
     }
 
+    /**
+     * Applies the configured thread count to the calling thread. OpenMP's thread count is per thread: a thread the
+     * JVM starts later runs LibTorch's and CALICO's OpenMP regions with the machine's core count unless it calls this
+     * (LibTorch's own worker threads call {@code at::init_num_threads} the same way). Call it first in every
+     * thread that runs tensor work, e.g. in an executor's thread factory.
+     */
+    public static void initThread() {
+        init();
+        org.bytedeco.pytorch.global.torch.init_num_threads();
+        org.bytedeco.pytorch.global.torch.set_num_threads(threads);
+        try {
+            org.calico.kernels.NativeKernels.calico_set_num_threads(threads);
+        } catch (Throwable t) {
+            // kernel library unavailable: LibTorch's setting applies
+        }
+    }
+
     public static int threads() {
         init();
         return threads;

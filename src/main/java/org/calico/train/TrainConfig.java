@@ -21,14 +21,31 @@ package org.calico.train;
  * @param validateSamples validation samples per validation
  * @param checkpointEvery steps between checkpoints (0 = only at the end)
  * @param maxMinutes      wall-clock budget; training stops (and saves) when it is spent (0 = none)
+ * @param workers         threads computing the samples of a step in parallel (data parallel on one model: each
+ *                        sample's gradient is computed on its own thread, then summed in sample order, so the result
+ *                        is bit-identical to {@code workers = 1}); at most {@code batch} are used
  */
 public record TrainConfig(int steps, int batch, double lr, int warmup, double clip, double ceWeight, double focalWeight,
                           double diceWeight, boolean bce, boolean fromScratch, long seed, int validateEvery, int validateSamples,
-                          int checkpointEvery, double maxMinutes) {
+                          int checkpointEvery, double maxMinutes, int workers) {
     public TrainConfig {
+        if (workers < 1) throw new IllegalArgumentException("workers must be >= 1, got " + workers);
         if (steps < 1 || batch < 1) throw new IllegalArgumentException("steps and batch must be >= 1");
         if (!(lr > 0)) throw new IllegalArgumentException("lr must be > 0");
         if (warmup < 0 || warmup > steps) throw new IllegalArgumentException("warmup must be in [0, steps]");
+    }
+
+    /** One worker thread. */
+    public TrainConfig(int steps, int batch, double lr, int warmup, double clip, double ceWeight, double focalWeight,
+                       double diceWeight, boolean bce, boolean fromScratch, long seed, int validateEvery, int validateSamples,
+                       int checkpointEvery, double maxMinutes) {
+        this(steps, batch, lr, warmup, clip, ceWeight, focalWeight, diceWeight, bce, fromScratch, seed, validateEvery, validateSamples,
+                checkpointEvery, maxMinutes, 1);
+    }
+
+    public TrainConfig withWorkers(int w) {
+        return new TrainConfig(steps, batch, lr, warmup, clip, ceWeight, focalWeight, diceWeight, bce, fromScratch, seed, validateEvery,
+                validateSamples, checkpointEvery, maxMinutes, w);
     }
 
     public static TrainConfig defaults(int steps) {
@@ -36,6 +53,6 @@ public record TrainConfig(int steps, int batch, double lr, int warmup, double cl
     }
 
     public TrainConfig withFromScratch(boolean b) {
-        return new TrainConfig(steps, batch, lr, warmup, clip, ceWeight, focalWeight, diceWeight, bce, b, seed, validateEvery, validateSamples, checkpointEvery, maxMinutes);
+        return new TrainConfig(steps, batch, lr, warmup, clip, ceWeight, focalWeight, diceWeight, bce, b, seed, validateEvery, validateSamples, checkpointEvery, maxMinutes, workers);
     }
 }

@@ -73,6 +73,8 @@ public final class Trainer implements AutoCloseable {
     private final Predicate<String> trainable;
     private long step;
     private final List<Map<String, Object>> history = new ArrayList<>();
+    private final java.util.concurrent.ExecutorService pool;   // null: one worker (the calling thread)
+    private final List<Param> gradParams;                         // the trainable parameters, in a fixed order
 
     public Trainer(CalicoModel model, TrainConfig cfg, DatasetDir.Loaded train, DatasetDir.Loaded val, PrintStream log) {
         if (train.samples().isEmpty()) throw new IllegalArgumentException("no training samples in " + train.file());
@@ -87,6 +89,101 @@ public final class Trainer implements AutoCloseable {
         this.opt = AdamW.paper(model.trainableParams());
         this.schedule = new LrSchedule(cfg.lr(), cfg.warmup(), cfg.steps(), 0, false);
         this.trainImages = new SamplePredictor(null, train.baseDir());
+        this.gradParams = new ArrayList<>(model.trainableParams().values());
+        int w = Math.min(cfg.workers(), cfg.batch());
+        if (w > 1 && model.lora != null && model.config.lora().dropout() > 0)
+            throw new IllegalArgumentException("workers = " + w + " needs a model without dropout (LoRA dropout is "
+                    + model.config.lora().dropout() + "): the shared random generator would make the run depend on thread timing");
+        this.pool = w > 1 ? java.util.concurrent.Executors.newFixedThreadPool(w, r -> {
+            Thread t = new Thread(() -> {
+                org.calico.runtime.CalicoRuntime.initThread(); // OpenMP thread count is per thread
+                r.run();
+            }, "calico-train-worker");
+            t.setDaemon(true);
+            return t;
+        }) : null;
+    }
+
+    /** One sample's gradients (kept past its scope; null where the sample does not reach a parameter) and loss terms. */
+    private record SampleGrads(Tensor[] grads, double loss, double ce, double mask1, double dice) {}
+
+    /**
+     * The gradients of one step: each sample's loss/batch is differentiated with {@code torch::autograd::grad} (on
+     * the calling thread, or on the worker threads when {@code workers > 1}) and added into {@code .grad} in sample
+     * order, so any worker count gives the same bits. Returns the samples' loss terms (their gradients released).
+     */
+    private List<SampleGrads> stepGrads(long step) {
+        List<SampleGrads> out = new ArrayList<>();
+        if (pool == null) {
+            for (int b = 0; b < cfg.batch(); b++) {
+                SampleGrads g = sampleGrads(sampleAt(step * cfg.batch() + b));
+                accumulate(g);
+                out.add(g);
+            }
+            return out;
+        }
+        List<java.util.concurrent.Future<SampleGrads>> fs = new ArrayList<>();
+        for (int b = 0; b < cfg.batch(); b++) {
+            Sample s = sampleAt(step * cfg.batch() + b);
+            fs.add(pool.submit(() -> sampleGrads(s)));
+        }
+        RuntimeException failure = null;
+        for (var f : fs) {
+            try {
+                SampleGrads g = f.get();
+                if (failure == null) accumulate(g);
+                else release(g);
+                out.add(g);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                if (failure == null) failure = new IllegalStateException("training interrupted", e);
+            } catch (java.util.concurrent.ExecutionException e) {
+                if (failure == null)
+                    failure = e.getCause() instanceof RuntimeException re ? re : new IllegalStateException(e.getCause());
+            }
+        }
+        if (failure != null) throw failure;
+        return out;
+    }
+
+    /** Adds one sample's gradients into the parameters' {@code .grad} and releases them. */
+    private void accumulate(SampleGrads g) {
+        try (PointerScope sc = new PointerScope()) {
+            for (int i = 0; i < gradParams.size(); i++) {
+                Tensor gi = g.grads()[i];
+                if (gi == null) continue;
+                Tensor p = gradParams.get(i).t();
+                Tensor cur = p.grad();
+                if (cur != null && cur.defined()) cur.add_(gi);
+                else p.mutable_grad().put(gi); // the sample's own tensor: no copy needed
+            }
+        } finally {
+            release(g);
+        }
+    }
+
+    private SampleGrads sampleGrads(Sample s) {
+        try (PointerScope scope = new PointerScope()) {
+            LossTerms lt = sampleLoss(s);
+            org.bytedeco.pytorch.TensorVector ins = new org.bytedeco.pytorch.TensorVector();
+            for (Param p : gradParams) ins.push_back(p.t());
+            org.bytedeco.pytorch.TensorVector g = torch.grad(new org.bytedeco.pytorch.TensorVector(lt.total().div(T.s(cfg.batch()))), ins,
+                    new org.bytedeco.pytorch.TensorVector(), new org.bytedeco.pytorch.BoolOptional(false), false, true);
+            Tensor[] keep = new Tensor[gradParams.size()];
+            for (int i = 0; i < keep.length; i++) {
+                Tensor gi = g.get(i);
+                keep[i] = gi != null && gi.defined() ? T.handle(gi) : null;
+            }
+            return new SampleGrads(keep, lt.total().item_float(), lt.ce(), lt.mask1(), lt.dice());
+        }
+    }
+
+    private static void release(SampleGrads g) {
+        Tensor[] gs = g.grads();
+        for (int i = 0; i < gs.length; i++) {
+            if (gs[i] != null) T.release(gs[i]);
+            gs[i] = null;
+        }
     }
 
     public long step() { return step; }
@@ -170,15 +267,11 @@ public final class Trainer implements AutoCloseable {
             double lr = schedule.at(step);
             torch.manual_seed(cfg.seed() * 7919L + step);
             double lossSum = 0, ceSum = 0, mSum = 0, dSum = 0;
-            for (int b = 0; b < cfg.batch(); b++) {
-                try (PointerScope scope = new PointerScope()) {
-                    LossTerms lt = sampleLoss(sampleAt(step * cfg.batch() + b));
-                    lt.total().div(T.s(cfg.batch())).backward();
-                    lossSum += lt.total().item_float();
-                    ceSum += lt.ce();
-                    mSum += lt.mask1();
-                    dSum += lt.dice();
-                }
+            for (SampleGrads g : stepGrads(step)) {
+                lossSum += g.loss();
+                ceSum += g.ce();
+                mSum += g.mask1();
+                dSum += g.dice();
             }
             double gnorm = cfg.clip() > 0 ? GradClip.clip(model.trainableParams().values(), cfg.clip()) : Double.NaN;
             opt.step(lr);
@@ -295,5 +388,8 @@ public final class Trainer implements AutoCloseable {
         log.println("resumed from " + dir + " at step " + step);
     }
 
-    @Override public void close() { opt.close(); }
+    @Override public void close() {
+        if (pool != null) pool.shutdownNow();
+        opt.close();
+    }
 }

@@ -100,4 +100,25 @@ class TrainerTest {
             assertTrue(l.isReady());
         }
     }
+
+    @Test
+    void workersAreBitIdenticalToOneWorker() {
+        Map<String, Tensor> one = new java.util.LinkedHashMap<>();
+        List<Map<String, Object>> h1;
+        TrainConfig c = new TrainConfig(3, 4, 1e-3, 1, 1.0, 1.0, 2.0, 0.5, false, true, 9, 0, 4, 0, 0);
+        try (CalicoModel a = fresh(); Trainer t = new Trainer(a, c, train, null, sink())) {
+            t.run(null);
+            h1 = t.history();
+            for (var e : a.stateDict().entrySet()) one.put(e.getKey(), T.keep(e.getValue().clone()));
+        }
+        try (CalicoModel b = fresh(); Trainer t = new Trainer(b, c.withWorkers(3), train, null, sink())) {
+            t.run(null);
+            for (int i = 0; i < h1.size(); i++)
+                assertEquals(h1.get(i).get("grad_norm"), t.history().get(i).get("grad_norm"), "gradient norm of step " + (i + 1));
+            for (var e : b.stateDict().entrySet())
+                assertEquals(0.0, T.maxAbsDiff(e.getValue(), one.get(e.getKey())), "weight " + e.getKey() + " differs with 3 workers");
+        } finally {
+            one.values().forEach(T::release);
+        }
+    }
 }
