@@ -1,11 +1,11 @@
 package org.calico.sam;
 
-import org.calico.image.PilResize;
+import org.calico.image.PilResample;
 import org.calico.image.RgbImage;
 
 /**
  * SAM's {@code ResizeLongestSide} ({@code segment_anything/utils/transforms.py}): resizes an image so its longest side
- * is {@code targetLength} (PIL bilinear on uint8, bit-exact through {@link PilResize}) and maps prompt coordinates from
+ * is {@code targetLength} (PIL bilinear on uint8, bit-exact through {@link PilResample}) and maps prompt coordinates from
  * the original image to the resized one, per axis, in float64 then rounded to float32 as upstream's
  * {@code torch.as_tensor(coords, dtype=torch.float)}.
  */
@@ -28,7 +28,7 @@ public final class ResizeLongestSide {
     /** {@code apply_image}: the image resized to {@link #preprocessShape} (PIL bilinear). */
     public RgbImage applyImage(RgbImage image) {
         int[] s = preprocessShape(image.height(), image.width(), targetLength);
-        return PilResize.bilinear(image, s[0], s[1]);
+        return PilResample.resize(image, s[0], s[1], PilResample.Filter.BILINEAR);
     }
 
     /** {@code apply_coords}: (x, y) pairs in the original {@code origH x origW} image -> float32 pairs in the resized one. */

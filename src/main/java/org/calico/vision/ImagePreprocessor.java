@@ -1,5 +1,6 @@
 package org.calico.vision;
 
+import org.calico.image.PilResample;
 import org.calico.image.RgbImage;
 
 import java.util.List;

@@ -27,12 +27,7 @@ public final class PosEmbedInterpolation {
     private PosEmbedInterpolation() {}
 
     /** Keys' cubic convolution kernel with parameter a. */
-    static double keys(double x, double a) {
-        x = Math.abs(x);
-        if (x < 1.0) return ((a + 2.0) * x - (a + 3.0)) * x * x + 1.0;
-        if (x < 2.0) return (((x - 5.0) * x + 8.0) * x - 4.0) * a;
-        return 0.0;
-    }
+    static double keys(double x, double a) { return org.calico.image.PilResample.keys(x, a); }
 
     /** Keys' cubic in float arithmetic, as the aten kernels evaluate it for float inputs. */
     static float keysF(float x, float a) {

@@ -1,5 +1,7 @@
 package org.calico.vision;
 
+import org.calico.image.PilResample;
+
 import org.calico.image.RgbImage;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;

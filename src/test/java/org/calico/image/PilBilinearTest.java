@@ -15,7 +15,7 @@ import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 
 /** PIL bilinear resize, bit for bit, against Pillow 12.3 (generated fixture) and Pillow 9.4 (the SAM predictor fixture). */
-class PilResizeTest {
+class PilBilinearTest {
     /** Same formula as scripts/sam/make_test_fixtures.py pattern(). */
     static byte[] pattern(int h, int w, int seed) {
         byte[] out = new byte[h * w * 3];
@@ -41,7 +41,7 @@ class PilResizeTest {
             for (int i = 0; i < CASES.length; i++) {
                 int[] c = CASES[i];
                 RgbImage in = new RgbImage(c[0], c[1], pattern(c[0], c[1], i));
-                RgbImage out = PilResize.bilinear(in, c[2], c[3]);
+                RgbImage out = PilResample.resize(in, c[2], c[3], PilResample.Filter.BILINEAR);
                 assertEquals(c[2], out.height());
                 assertEquals(c[3], out.width());
                 byte[] expected = T.toBytes(st.load("case" + i));
@@ -60,7 +60,7 @@ class PilResizeTest {
         try (SafeTensorsFile io = SafeTensorsFile.open(d.resolve("io.safetensors")); PointerScope s = new PointerScope()) {
             var img = io.load("image");
             RgbImage in = new RgbImage((int) img.size(0), (int) img.size(1), T.toBytes(img));
-            RgbImage out = PilResize.bilinear(in, 256, 192);
+            RgbImage out = PilResample.resize(in, 256, 192, PilResample.Filter.BILINEAR);
             assertArrayEquals(T.toBytes(io.load("debug.resized_image")), out.hwc());
         }
     }
@@ -68,9 +68,9 @@ class PilResizeTest {
     @Test
     void sameSizeIsIdentityAndBadSizesAreRejected() {
         RgbImage in = new RgbImage(4, 5, pattern(4, 5, 0));
-        assertSame(in, PilResize.bilinear(in, 4, 5));
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> PilResize.bilinear(in, 0, 5));
+        assertSame(in, PilResample.resize(in, 4, 5, PilResample.Filter.BILINEAR));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> PilResample.resize(in, 0, 5, PilResample.Filter.BILINEAR));
         assertEquals("resize target must be positive, got 0x5", e.getMessage());
-        assertThrows(IllegalArgumentException.class, () -> PilResize.bilinear(new byte[10], 2, 2, 3, 1, 1));
+        assertThrows(IllegalArgumentException.class, () -> PilResample.resize(new byte[10], 2, 2, 3, 1, 1, PilResample.Filter.BILINEAR));
     }
 }

@@ -1,10 +1,11 @@
-package org.calico.vision;
+package org.calico.image;
 
 /**
  * Pillow's {@code Image.resize(size, resample)} for 8-bit images without a reducing gap, re-implemented bit-exactly
  * ({@code Pillow/src/libImaging/Resample.c}: {@code precompute_coeffs}, {@code normalize_coeffs_8bpc},
  * {@code ImagingResampleHorizontal_8bpc} / {@code Vertical_8bpc}). This is what torchvision's {@code Resize} does to a
- * PIL image, i.e. what LAVIS' {@code blip_image_eval} and SAM's {@code ResizeLongestSide} feed their models.
+ * PIL image, i.e. what LAVIS' {@code blip_image_eval} (bicubic) and SAM's {@code ResizeLongestSide.apply_image}
+ * (bilinear) feed their models.
  *
  * <p>Algorithm: separable, horizontal pass first (into an 8-bit intermediate holding only the rows the vertical pass
  * reads), then vertical. Per axis, {@code scale = in / out}, {@code filterscale = max(scale, 1)},
@@ -32,8 +33,23 @@ public final class PilResample {
                 x = Math.abs(x);
                 return x < 1.0 ? 1.0 - x : 0.0;
             }
-            return PosEmbedInterpolation.keys(x, -0.5);
+            return keys(x, -0.5);
         }
+    }
+
+    /** Keys' cubic convolution kernel with parameter a (PIL: a = -0.5; torch's bicubic: a = -0.75). */
+    public static double keys(double x, double a) {
+        x = Math.abs(x);
+        if (x < 1.0) return ((a + 2.0) * x - (a + 3.0)) * x * x + 1.0;
+        if (x < 2.0) return (((x - 5.0) * x + 8.0) * x - 4.0) * a;
+        return 0.0;
+    }
+
+    /** Resizes an RGB image to {@code outH x outW} (the same instance when the size is unchanged), bit-identical to PIL. */
+    public static RgbImage resize(RgbImage in, int outH, int outW, Filter filter) {
+        if (outH <= 0 || outW <= 0) throw new IllegalArgumentException("resize target must be positive, got " + outH + "x" + outW);
+        if (outH == in.height() && outW == in.width()) return in;
+        return new RgbImage(outH, outW, resize(in.hwc(), in.height(), in.width(), 3, outH, outW, filter));
     }
 
     /** Fixed-point coefficients of one axis: bounds[2i] = first tap, bounds[2i+1] = tap count, k[i*ksize + j]. */
