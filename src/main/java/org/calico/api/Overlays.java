@@ -26,26 +26,42 @@ public final class Overlays {
 
     public static Color groupColor(int group) { return new Color(PALETTE[Math.floorMod(group, PALETTE.length)]); }
 
-    /** One overlay per input image (index = image index). */
-    public static List<RgbImage> render(CoSegmentation result, List<RgbImage> images) {
+    /** One overlay per input image (index = image index), at the images' own size. */
+    public static List<RgbImage> render(CoSegmentation result, List<RgbImage> images) { return render(result, images, 1); }
+
+    /**
+     * One overlay per input image, each pixel drawn as a {@code scale x scale} block (nearest neighbour), so that the
+     * outlines and labels of small images stay legible; {@code scale = 1} keeps the images' size.
+     */
+    public static List<RgbImage> render(CoSegmentation result, List<RgbImage> images, int scale) {
         if (images.size() != result.imageCount())
             throw new IllegalArgumentException("result has " + result.imageCount() + " images, got " + images.size());
         List<RgbImage> out = new ArrayList<>();
-        for (int i = 0; i < images.size(); i++) out.add(render(images.get(i), result.segmentsOf(i), 0.45));
+        for (int i = 0; i < images.size(); i++) out.add(render(images.get(i), result.segmentsOf(i), 0.45, scale));
         return out;
     }
 
+    /** The integer scale that brings the shorter side to at least {@code minSide} pixels (1 when it already is). */
+    public static int displayScale(int h, int w, int minSide) {
+        return Math.max(1, (minSide + Math.min(h, w) - 1) / Math.min(h, w));
+    }
+
     /** Draws {@code segments} (all of this image) over {@code image}; {@code alpha} is the fill opacity. */
-    public static RgbImage render(RgbImage image, List<Segment> segments, double alpha) {
-        int h = image.height(), w = image.width();
-        byte[] px = image.hwc();
+    public static RgbImage render(RgbImage image, List<Segment> segments, double alpha) { return render(image, segments, alpha, 1); }
+
+    /** {@link #render(RgbImage, List, double)} with every pixel drawn as a {@code scale x scale} block. */
+    public static RgbImage render(RgbImage image, List<Segment> segments, double alpha, int scale) {
+        if (scale < 1 || scale > 16) throw new IllegalArgumentException("overlay scale must be in 1..16, got " + scale);
+        int h0 = image.height(), w0 = image.width();
+        int h = h0 * scale, w = w0 * scale;
+        byte[] px = upscale(image.hwc(), h0, w0, 3, scale);
         List<Segment> order = new ArrayList<>(segments);
         order.sort((a, b) -> Long.compare(b.area(), a.area()));
         for (Segment s : order) {
-            if (s.mask().height() != h || s.mask().width() != w)
+            if (s.mask().height() != h0 || s.mask().width() != w0)
                 throw new IllegalArgumentException("mask of '" + s.label() + "' is " + s.mask().height() + "x" + s.mask().width()
-                        + " but the image is " + h + "x" + w);
-            boolean[] m = s.mask().decode();
+                        + " but the image is " + h0 + "x" + w0);
+            boolean[] m = upscale(s.mask().decode(), h0, w0, scale);
             Color c = groupColor(s.group());
             int[] rgb = {c.getRed(), c.getGreen(), c.getBlue()};
             for (int y = 0; y < h; y++) {
@@ -68,8 +84,8 @@ public final class Overlays {
             double[] bb = s.mask().bbox();
             if (bb[2] <= 0) continue;
             String text = s.label();
-            int tx = (int) Math.min(bb[0], Math.max(0, w - fm.stringWidth(text) - 2));
-            int ty = (int) Math.max(fm.getAscent(), bb[1]);
+            int tx = (int) Math.min(bb[0] * scale, Math.max(0, w - fm.stringWidth(text) - 2));
+            int ty = (int) Math.max(fm.getAscent(), bb[1] * scale);
             Color c = groupColor(s.group());
             g.setColor(new Color(0, 0, 0, 150));
             g.fillRect(tx, ty - fm.getAscent(), fm.stringWidth(text) + 4, fm.getHeight());
@@ -79,5 +95,21 @@ public final class Overlays {
         }
         g.dispose();
         return RgbImage.fromBufferedImage(bi);
+    }
+
+    private static byte[] upscale(byte[] hwc, int h, int w, int c, int s) {
+        if (s == 1) return hwc.clone();
+        byte[] out = new byte[h * s * w * s * c];
+        for (int y = 0; y < h * s; y++)
+            for (int x = 0; x < w * s; x++) System.arraycopy(hwc, ((y / s) * w + x / s) * c, out, (y * w * s + x) * c, c);
+        return out;
+    }
+
+    private static boolean[] upscale(boolean[] m, int h, int w, int s) {
+        if (s == 1) return m;
+        boolean[] out = new boolean[h * s * w * s];
+        for (int y = 0; y < h * s; y++)
+            for (int x = 0; x < w * s; x++) out[y * w * s + x] = m[(y / s) * w + x / s];
+        return out;
     }
 }

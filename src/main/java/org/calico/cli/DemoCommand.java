@@ -6,8 +6,11 @@ import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 
+import com.fasterxml.jackson.databind.JsonNode;
+
 import org.calico.api.CoSegmentation;
 import org.calico.api.CoSegmenter;
+import org.calico.api.Overlays;
 import org.calico.api.Segment;
 import org.calico.data.Sample;
 import org.calico.data.synth.SynthGenerator;
@@ -38,8 +41,12 @@ public final class DemoCommand implements Callable<Integer> {
         var info = CalicoCheckpoint.embeddedInfo();
         List<Sample> samples = new SynthGenerator(SynthGenerator.Options.defaults()).generateSplit(out.resolve("inputs"), "demo", 3, seed, false);
         try (CoSegmenter seg = CoSegmenter.builder().model(model).threads(1).build()) {
-            if (model.equals("tiny") && info.has("produced_by"))
-                System.out.println("model: embedded calico-tiny (" + info.path("produced_by").asText() + ")");
+            if (model.equals("tiny") && info.has("produced_by")) {
+                JsonNode o = info.path("metrics").path("overall");
+                System.out.printf(Locale.ROOT, "model: embedded calico-tiny, %s; %s: mIoU %.1f, S-IoU %.1f (docs/training.md)%n",
+                        info.path("produced_by").path("training_wall_clock").asText("?"), info.path("metrics").path("split").asText("?"),
+                        o.path("mIoU").asDouble(), o.path("S-IoU").asDouble());
+            }
             SamplePredictor loader = new SamplePredictor(seg, out.resolve("inputs"));
             for (Sample s : samples) {
                 List<RgbImage> imgs = loader.images(s);
@@ -47,7 +54,7 @@ public final class DemoCommand implements Callable<Integer> {
                 Path dir = out.resolve(s.task().id());
                 List<Path> names = new ArrayList<>();
                 for (var ref : s.images()) names.add(out.resolve("inputs").resolve(ref.path()));
-                SegmentCommand.write(r, imgs, names, dir);
+                SegmentCommand.write(r, imgs, names, dir, Overlays.displayScale(imgs.get(0).height(), imgs.get(0).width(), 384));
                 System.out.println();
                 System.out.println("[" + s.task().id() + "] " + s.objects().stream().map(o -> "(IMAGE" + (o.image() + 1) + ") " + o.objectName()).toList());
                 System.out.println("  answer:       " + r.answer());

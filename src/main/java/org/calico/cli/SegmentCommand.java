@@ -42,6 +42,9 @@ public final class SegmentCommand implements Callable<Integer> {
     @Option(names = "--out", required = true, description = "output directory")
     Path out;
 
+    @Option(names = "--overlay-scale", defaultValue = "1", description = "draw the overlays N times the image size (nearest "
+            + "neighbour), for small images (default: ${DEFAULT-VALUE}); masks in result.json keep the image size") int overlayScale;
+
     @Option(names = "--dtype", defaultValue = "f32") String dtype;
     @Option(names = "--threads", description = "LibTorch/OpenBLAS threads (default 1 for the tiny model)") Integer threads;
 
@@ -56,7 +59,7 @@ public final class SegmentCommand implements Callable<Integer> {
             long t0 = System.nanoTime();
             CoSegmentation r = t != null ? seg.segment(imgs, t) : seg.segment(imgs, instruction);
             double ms = (System.nanoTime() - t0) / 1e6;
-            write(r, imgs, images, out);
+            write(r, imgs, images, out, overlayScale);
             System.out.println("instruction: " + r.instruction().replace("\n", " "));
             System.out.println("answer:      " + r.answer());
             for (Group g : r.groups()) {
@@ -71,9 +74,9 @@ public final class SegmentCommand implements Callable<Integer> {
     }
 
     /** overlay_<k>.png per image and result.json. */
-    static void write(CoSegmentation r, List<RgbImage> imgs, List<Path> names, Path out) throws java.io.IOException {
+    static void write(CoSegmentation r, List<RgbImage> imgs, List<Path> names, Path out, int overlayScale) throws java.io.IOException {
         Files.createDirectories(out);
-        List<RgbImage> ov = Overlays.render(r, imgs);
+        List<RgbImage> ov = Overlays.render(r, imgs, overlayScale);
         for (int i = 0; i < ov.size(); i++) ov.get(i).writePng(out.resolve("overlay_" + (i + 1) + ".png"));
         ObjectMapper om = new ObjectMapper();
         ObjectNode root = om.createObjectNode();
