@@ -21,151 +21,7 @@ namespace calico {
 
 namespace {
 
-constexpr int kRowsPerTask = 16;  // rows of Wa per task: 16 x D fp32 stays in L2 while every batch row uses it
-
-// out[i] = <w, h_i> for 4 vectors h0..h3 of length n (16 partial sums per vector, then reduced).
-CALICO_KERNEL_CLONES
-void dot4(const float* __restrict w, const float* __restrict h0, const float* __restrict h1,
-          const float* __restrict h2, const float* __restrict h3, int64_t n, float* __restrict out) {
-    float a0[16], a1[16], a2[16], a3[16];
-    for (int t = 0; t < 16; t++) a0[t] = a1[t] = a2[t] = a3[t] = 0.f;
-    int64_t c = 0;
-    for (; c + 16 <= n; c += 16) {
-        for (int t = 0; t < 16; t++) {
-            const float wv = w[c + t];
-            a0[t] += wv * h0[c + t];
-            a1[t] += wv * h1[c + t];
-            a2[t] += wv * h2[c + t];
-            a3[t] += wv * h3[c + t];
-        }
-    }
-    float s0 = 0.f, s1 = 0.f, s2 = 0.f, s3 = 0.f;
-    for (; c < n; c++) {
-        s0 += w[c] * h0[c];
-        s1 += w[c] * h1[c];
-        s2 += w[c] * h2[c];
-        s3 += w[c] * h3[c];
-    }
-    for (int t = 0; t < 16; t++) {
-        s0 += a0[t];
-        s1 += a1[t];
-        s2 += a2[t];
-        s3 += a3[t];
-    }
-    out[0] = s0;
-    out[1] = s1;
-    out[2] = s2;
-    out[3] = s3;
-}
-
-// As dot4 with bf16 weights converted in registers (no fp32 copy of the weight matrix).
-CALICO_KERNEL_CLONES
-void dot4_bf16(const uint16_t* __restrict w, const float* __restrict h0, const float* __restrict h1,
-               const float* __restrict h2, const float* __restrict h3, int64_t n, float* __restrict out) {
-    float a0[16], a1[16], a2[16], a3[16];
-    for (int t = 0; t < 16; t++) a0[t] = a1[t] = a2[t] = a3[t] = 0.f;
-    int64_t c = 0;
-    for (; c + 16 <= n; c += 16) {
-        for (int t = 0; t < 16; t++) {
-            const uint32_t u = static_cast<uint32_t>(w[c + t]) << 16;
-            float wv;
-            std::memcpy(&wv, &u, 4);
-            a0[t] += wv * h0[c + t];
-            a1[t] += wv * h1[c + t];
-            a2[t] += wv * h2[c + t];
-            a3[t] += wv * h3[c + t];
-        }
-    }
-    float s0 = 0.f, s1 = 0.f, s2 = 0.f, s3 = 0.f;
-    for (; c < n; c++) {
-        const float wv = bf16_to_f32(w[c]);
-        s0 += wv * h0[c];
-        s1 += wv * h1[c];
-        s2 += wv * h2[c];
-        s3 += wv * h3[c];
-    }
-    for (int t = 0; t < 16; t++) {
-        s0 += a0[t];
-        s1 += a1[t];
-        s2 += a2[t];
-        s3 += a3[t];
-    }
-    out[0] = s0;
-    out[1] = s1;
-    out[2] = s2;
-    out[3] = s3;
-}
-
-// Two weight rows against four hidden rows, 8-lane partial sums: each hidden element loaded once serves two
-// weight rows (halves the L2 traffic of the gathered hidden rows, the bottleneck of this GEMV). W = float or
-// bf16 bits; out[i*4 + b] = <w_i, h_b>.
-template <typename W>
-inline float wload(const W* p, int64_t i);
-template <>
-inline float wload<float>(const float* p, int64_t i) { return p[i]; }
-template <>
-inline float wload<uint16_t>(const uint16_t* p, int64_t i) {
-    const uint32_t u = static_cast<uint32_t>(p[i]) << 16;
-    float f;
-    std::memcpy(&f, &u, 4);
-    return f;
-}
-
-#define CALICO_DOT2X4_BODY(W)                                                                                       \
-    float acc[2][4][8];                                                                                             \
-    for (int i = 0; i < 2; i++)                                                                                     \
-        for (int b = 0; b < 4; b++)                                                                                 \
-            for (int t = 0; t < 8; t++) acc[i][b][t] = 0.f;                                                         \
-    int64_t c = 0;                                                                                                  \
-    for (; c + 8 <= n; c += 8) {                                                                                    \
-        float w0[8], w1[8];                                                                                         \
-        for (int t = 0; t < 8; t++) {                                                                               \
-            w0[t] = wload<W>(wa, c + t);                                                                            \
-            w1[t] = wload<W>(wb, c + t);                                                                            \
-        }                                                                                                           \
-        for (int t = 0; t < 8; t++) {                                                                               \
-            const float x0 = h0[c + t], x1 = h1[c + t], x2 = h2[c + t], x3 = h3[c + t];                             \
-            acc[0][0][t] += w0[t] * x0;                                                                             \
-            acc[0][1][t] += w0[t] * x1;                                                                             \
-            acc[0][2][t] += w0[t] * x2;                                                                             \
-            acc[0][3][t] += w0[t] * x3;                                                                             \
-            acc[1][0][t] += w1[t] * x0;                                                                             \
-            acc[1][1][t] += w1[t] * x1;                                                                             \
-            acc[1][2][t] += w1[t] * x2;                                                                             \
-            acc[1][3][t] += w1[t] * x3;                                                                             \
-        }                                                                                                           \
-    }                                                                                                               \
-    for (int i = 0; i < 2; i++)                                                                                     \
-        for (int b = 0; b < 4; b++) {                                                                               \
-            float sum = 0.f;                                                                                        \
-            for (int t = 0; t < 8; t++) sum += acc[i][b][t];                                                        \
-            out[i * 4 + b] = sum;                                                                                   \
-        }                                                                                                           \
-    for (; c < n; c++) {                                                                                            \
-        const float a = wload<W>(wa, c), bb = wload<W>(wb, c);                                                      \
-        out[0] += a * h0[c];                                                                                        \
-        out[1] += a * h1[c];                                                                                        \
-        out[2] += a * h2[c];                                                                                        \
-        out[3] += a * h3[c];                                                                                        \
-        out[4] += bb * h0[c];                                                                                       \
-        out[5] += bb * h1[c];                                                                                       \
-        out[6] += bb * h2[c];                                                                                       \
-        out[7] += bb * h3[c];                                                                                       \
-    }
-
-CALICO_KERNEL_CLONES
-void dot2x4_f32(const float* __restrict wa, const float* __restrict wb, const float* __restrict h0,
-                const float* __restrict h1, const float* __restrict h2, const float* __restrict h3, int64_t n,
-                float* __restrict out) {
-    CALICO_DOT2X4_BODY(float)
-}
-
-CALICO_KERNEL_CLONES
-void dot2x4_bf16(const uint16_t* __restrict wa, const uint16_t* __restrict wb, const float* __restrict h0,
-                 const float* __restrict h1, const float* __restrict h2, const float* __restrict h3, int64_t n,
-                 float* __restrict out) {
-    CALICO_DOT2X4_BODY(uint16_t)
-}
+constexpr int kRowsPerTask = 16;  // rows of Wa per task: 16 x D stays in L2 while every batch row uses it
 
 CALICO_KERNEL_CLONES
 void add_rows(float* __restrict acc, const float* __restrict x, int64_t n) {
@@ -186,68 +42,36 @@ int cam_adapt_cpu(int dtype, int64_t hidden, const int64_t* last_idx, int64_t wa
         if (last_idx[b] < 0 || last_idx[b] >= L)
             return set_error(CALICO_ERR_ARG, "cam_adapt: last_idx[" + std::to_string(b) + "] = " +
                                                  std::to_string(last_idx[b]) + " outside [0, " + std::to_string(L) + ")");
-    const int64_t B4 = (B + 3) / 4 * 4;
     // gathered hidden rows in fp32 (shared by all threads; the calling thread is the team's master)
-    float* hrows = thread_scratch(7, static_cast<size_t>(B4 * D + B * Dq));
+    float* hrows = thread_scratch(7, static_cast<size_t>(B * D + B * Dq));
     if (!hrows) return set_error(CALICO_ERR_ARG, "cam_adapt: out of memory for scratch");
-    float* proj = hrows + B4 * D;
+    float* proj = hrows + B * D;
     for (int64_t b = 0; b < B; b++)
         load_f32(dtype, reinterpret_cast<const char*>(hidden) + (b * hbs + last_idx[b] * hrs) * es, D, hrows + b * D);
-    for (int64_t b = B; b < B4; b++) std::memcpy(hrows + b * D, hrows, static_cast<size_t>(D) * 4);
 
+    // proj = hidden_rows Wa^T + ba: the skinny GEMM's row kernel (weights streamed once, bf16/f16 converted in
+    // registers), up to kSkinnyMaxRows batch rows per weight pass, kRowsPerTask weight rows per task
     const int64_t ntask = (Dq + kRowsPerTask - 1) / kRowsPerTask;
-    const char* W = reinterpret_cast<const char*>(wa);
     int failed = 0;
 #pragma omp parallel num_threads(kernel_threads()) if (Dq * D * B > 65536)
     {
-        float* wrow = dtype == CALICO_F16 ? thread_scratch(0, static_cast<size_t>(kRowsPerTask) * D) : nullptr;
         float* brow = thread_scratch(1, kRowsPerTask);
-        if ((dtype == CALICO_F16 && !wrow) || !brow) {
+        if (!brow) {
 #pragma omp atomic write
             failed = 1;
         }
 #pragma omp for schedule(static)
         for (int64_t t = 0; t < ntask; t++) {
-            if ((dtype == CALICO_F16 && !wrow) || !brow) continue;
+            if (!brow) continue;
             const int64_t o0 = t * kRowsPerTask;
             const int nrows = static_cast<int>(std::min<int64_t>(kRowsPerTask, Dq - o0));
-            const float* w32 = nullptr;
-            const uint16_t* wb16 = nullptr;
-            if (dtype == CALICO_F32) {
-                w32 = reinterpret_cast<const float*>(W) + o0 * D;
-            } else if (dtype == CALICO_BF16) {
-                wb16 = reinterpret_cast<const uint16_t*>(W) + o0 * D;
-            } else {
-                load_f32(dtype, W + o0 * D * es, nrows * D, wrow);
-                w32 = wrow;
-            }
             load_f32(dtype, reinterpret_cast<const char*>(ba) + o0 * es, nrows, brow);
-            int r = 0;
-            for (; r + 2 <= nrows; r += 2) {
-                for (int64_t b = 0; b < B; b += 4) {
-                    float s8[8];
-                    const float *g0 = hrows + b * D, *g1 = g0 + D, *g2 = g1 + D, *g3 = g2 + D;
-                    if (wb16)
-                        dot2x4_bf16(wb16 + r * D, wb16 + (r + 1) * D, g0, g1, g2, g3, D, s8);
-                    else
-                        dot2x4_f32(w32 + r * D, w32 + (r + 1) * D, g0, g1, g2, g3, D, s8);
-                    for (int i = 0; i < 4 && b + i < B; i++) {
-                        proj[(b + i) * Dq + o0 + r] = brow[r] + s8[i];
-                        proj[(b + i) * Dq + o0 + r + 1] = brow[r + 1] + s8[4 + i];
-                    }
-                }
-            }
-            for (; r < nrows; r++) {
-                for (int64_t b = 0; b < B; b += 4) {
-                    float s[4];
-                    if (wb16)
-                        dot4_bf16(wb16 + r * D, hrows + b * D, hrows + (b + 1) * D, hrows + (b + 2) * D,
-                                  hrows + (b + 3) * D, D, s);
-                    else
-                        dot4(w32 + r * D, hrows + b * D, hrows + (b + 1) * D, hrows + (b + 2) * D, hrows + (b + 3) * D,
-                             D, s);
-                    for (int i = 0; i < 4 && b + i < B; i++) proj[(b + i) * Dq + o0 + r] = brow[r] + s[i];
-                }
+            for (int64_t b0 = 0; b0 < B; b0 += kSkinnyMaxRows) {
+                const int m = static_cast<int>(std::min<int64_t>(kSkinnyMaxRows, B - b0));
+                float acc[kSkinnyMaxRows * kRowsPerTask];
+                skinny_rows(dtype, reinterpret_cast<const void*>(wa), hrows + b0 * D, acc, o0, o0 + nrows, D, m);
+                for (int i = 0; i < m; i++)
+                    for (int r = 0; r < nrows; r++) proj[(b0 + i) * Dq + o0 + r] = brow[r] + acc[i * nrows + r];
             }
         }
         // implicit barrier: proj complete

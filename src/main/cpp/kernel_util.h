@@ -119,6 +119,16 @@ inline float gelu_erf(float x) { return 0.5f * x * (1.0f + erf_approx(x * 0.7071
  */
 float* thread_scratch(int slot, size_t n);
 
+/** Most input rows one {@link skinny_rows} call takes. */
+constexpr int kSkinnyMaxRows = 8;
+
+/**
+ * The skinny GEMM's row kernel (skinny_gemm.cpp; AVX-512, AVX2+FMA or scalar, picked at load time):
+ * acc[m * (n1 - n0) + (n - n0)] = sum_k w[n * K + k] * x[m * K + k] for n in [n0, n1), m < M <= kSkinnyMaxRows;
+ * w is f32 / bf16 / f16 (dtype code; converted in registers), x and acc are fp32. Single-threaded: callers split n.
+ */
+void skinny_rows(int dtype, const void* w, const float* x, float* acc, int64_t n0, int64_t n1, int64_t K, int M);
+
 }  // namespace calico
 
 #endif  // CALICO_KERNEL_UTIL_H

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "common.h"
+#include "kernel_util.h"
 
 #if defined(__x86_64__) && defined(__GNUC__)
 #include <immintrin.h>
@@ -19,7 +20,7 @@ namespace calico {
 
 namespace {
 
-constexpr int kMaxRows = 8;
+constexpr int kMaxRows = kSkinnyMaxRows;
 
 inline float load_w(const float* p, int64_t i) { return p[i]; }
 inline float load_w(const uint16_t* p, int64_t i, int dtype) {
@@ -79,10 +80,38 @@ int64_t rows4_avx512(int dtype, const void* wv, const float* x, float* acc, int6
     return n;
 }
 
+// two weight rows at a time for three or four input rows (8 independent accumulators: the FMA chains overlap and
+// each input vector loaded serves two weight rows)
+__attribute__((target("avx512f")))
+int64_t rows2x4_avx512(int dtype, const void* wv, const float* x, float* acc, int64_t n0, int64_t n1, int64_t K, int M) {
+    if (K % 16 != 0) return n0;
+    int64_t n = n0;
+    for (; n + 2 <= n1; n += 2) {
+        __m512 s[2][4];
+        for (int r = 0; r < 2; r++)
+            for (int m = 0; m < 4; m++) s[r][m] = _mm512_setzero_ps();
+        for (int64_t k = 0; k < K; k += 16) {
+            const __m512 w0 = load16(dtype, wv, n * K + k), w1 = load16(dtype, wv, (n + 1) * K + k);
+            for (int m = 0; m < 4; m++) {
+                if (m >= M) break;
+                const __m512 xm = _mm512_loadu_ps(x + m * K + k);
+                s[0][m] = _mm512_fmadd_ps(w0, xm, s[0][m]);
+                s[1][m] = _mm512_fmadd_ps(w1, xm, s[1][m]);
+            }
+        }
+        for (int m = 0; m < M; m++) {
+            acc[m * (n1 - n0) + (n - n0)] = _mm512_reduce_add_ps(s[0][m]);
+            acc[m * (n1 - n0) + (n + 1 - n0)] = _mm512_reduce_add_ps(s[1][m]);
+        }
+    }
+    return n;
+}
+
 __attribute__((target("avx512f")))
 void rows_avx512(int dtype, const void* wv, const float* x, float* acc, int64_t n0, int64_t n1, int64_t K, int M) {
     const int64_t K16 = K / 16 * 16;
-    int64_t start = M <= 2 ? rows4_avx512(dtype, wv, x, acc, n0, n1, K, M) : n0;
+    int64_t start = M <= 2 ? rows4_avx512(dtype, wv, x, acc, n0, n1, K, M)
+                  : M <= 4 ? rows2x4_avx512(dtype, wv, x, acc, n0, n1, K, M) : n0;
     for (int64_t n = start; n < n1; n++) {
         __m512 s[kMaxRows];
         for (int m = 0; m < M; m++) s[m] = _mm512_setzero_ps();
@@ -167,6 +196,10 @@ inline void store(int dtype, void* p, int64_t i, float v) {
 }
 
 }  // namespace
+
+void skinny_rows(int dtype, const void* w, const float* x, float* acc, int64_t n0, int64_t n1, int64_t K, int M) {
+    kRows(dtype, w, x, acc, n0, n1, K, M);
+}
 
 const char* skinny_gemm_path() {
 #ifdef CALICO_X86

@@ -19,7 +19,8 @@ class CamInjectionOpTest {
     @Test
     void adaptMatchesCompositeOnManyShapes() {
         // {B, L, D, Dq, Nq}: real (D 4096 -> Dq 768, 32 queries), odd sizes, batch 5 (not a multiple of 4)
-        long[][] cases = {{2, 160, 4096, 768, 32}, {5, 9, 33, 17, 3}, {1, 1, 16, 8, 1}, {8, 120, 4096, 768, 32}};
+        long[][] cases = {{2, 160, 4096, 768, 32}, {5, 9, 33, 17, 3}, {1, 1, 16, 8, 1}, {8, 120, 4096, 768, 32}, {4, 20, 64, 33, 2},
+                {3, 7, 4096, 768, 32}, {11, 5, 48, 19, 2}};
         T.seed(41);
         try (NativeCamInjection nat = new NativeCamInjection(); NoGradGuard g = new NoGradGuard()) {
             TorchCamInjection ref = new TorchCamInjection();
