@@ -24,7 +24,7 @@ import picocli.CommandLine.Option;
 
 @Command(name = "info", mixinStandardHelpOptions = true,
         description = "Runtime facts (LibTorch, threads, native kernel library, CUDA status, kernel backends); with --model, "
-                + "the model's parameter counts per component, the trainable share (paper: ~29M, 0.3%), tokens per image and "
+                + "the model's parameter counts per component, the trainable share (paper: ~29M, 0.3%%), tokens per image and "
                 + "FLOPs per 2-image sample (paper: 11.22 TFLOPs for CALICO).")
 public final class InfoCommand implements Callable<Integer> {
     @Option(names = "--model", description = "calico-7b, calico-tiny (architecture only, built without memory on the meta device) or a checkpoint directory")
