@@ -1,7 +1,8 @@
 // cam.cpp -- the two native stages of CALICO's Correspondence Adaptation Module (VPG-C style, spec §5/§7), CPU.
 //
 // adapt:       out[b, n, :] = queries[n, :] + ba + Wa @ hidden[b, last_idx[b], :]
-//              (gather + one pass over Wa for all batch rows + bias + broadcast add, one call)
+//              (gather + the skinny GEMM's row kernel over Wa, one pass per 8 batch rows, + bias + broadcast add,
+//              one call)
 // scatter_add: out[b, l, :] = hidden[b, l, :] + sum_{images j on row b whose span covers l} proj[j, l - s_j, :]
 //              (proj = x Wr^T + br comes from one GEMM for all images; this pass fuses the copy of hidden with the
 //              scatter-add, or touches only the span rows when out == hidden)

@@ -26,9 +26,6 @@ import org.calico.tensor.T;
 public final class PosEmbedInterpolation {
     private PosEmbedInterpolation() {}
 
-    /** Keys' cubic convolution kernel with parameter a. */
-    static double keys(double x, double a) { return org.calico.image.PilResample.keys(x, a); }
-
     /** Keys' cubic in float arithmetic, as the aten kernels evaluate it for float inputs. */
     static float keysF(float x, float a) {
         x = Math.abs(x);
