@@ -106,6 +106,21 @@ int calico_cam_scatter_add(int device, int dtype, int64_t hidden, int64_t out, i
                            int64_t batch, int64_t seq, int64_t dim, int64_t n_img, int64_t nq, int64_t stream);
 
 /**
+ * CAM reintegration with the projection fused in (CPU, BF16, AVX512-BF16 only):
+ *   out[b_j, s_j + q, :] = hidden[b_j, s_j + q, :] + br + x[j, q, :] @ wr^T
+ * x [n_img, nq, dq], wr [dim, dq], br [dim], spans int64 [n_img, 2] (host memory) as in calico_cam_scatter_add but
+ * not overlapping; hidden/out [batch, seq, dim] contiguous; fp32 accumulation, one rounding per element. Other rows
+ * of out are copied from hidden (out != hidden) or untouched (out == hidden). CALICO_ERR_UNSUPPORTED where
+ * calico_cam_reintegrate_fused_available says 0 (then: addmm + calico_cam_scatter_add).
+ */
+int calico_cam_reintegrate_fused(int device, int dtype, int64_t hidden, int64_t out, int64_t x, int64_t wr,
+                                 int64_t br, int64_t spans, int64_t batch, int64_t seq, int64_t dim, int64_t n_img,
+                                 int64_t nq, int64_t dq, int64_t stream);
+
+/** 1 if calico_cam_reintegrate_fused runs for this device code and dtype on this machine, else 0. */
+int calico_cam_reintegrate_fused_available(int device, int dtype);
+
+/**
  * SAM output upscaling, stage 1. A ConvTranspose2d(k2, s2) is run before as one GEMM per image,
  * y[n] = Wt [4*c, c_in] @ x[n] [c_in, h*w], with Wt's rows ordered (a, b, o): y [n, 4*c, h, w] contiguous. Then
  *   out[n, o, 2i+a, 2j+b] = GELU(LayerNorm_c(y[n, (2a+b)*c : +c, i, j] + bias) * ln_w + ln_b)   (LayerNorm2d, eps)

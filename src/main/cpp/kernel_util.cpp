@@ -24,7 +24,7 @@ int kernel_threads() {
 
 namespace {
 struct Scratch {
-    static constexpr int kSlots = 8;
+    static constexpr int kSlots = 12;
     float* ptr[kSlots] = {};
     size_t cap[kSlots] = {};
     ~Scratch() {

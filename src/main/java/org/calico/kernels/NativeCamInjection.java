@@ -5,9 +5,10 @@ import org.bytedeco.pytorch.global.torch;
 
 /**
  * Native {@link CamInjectionOp} (CPU or CUDA). adapt: one kernel (gather of the last-instruction rows, one pass over
- * Wa for every batch row, bias, broadcast add onto the queries). reintegrate: one GEMM for all images
- * (proj = addmm(br, x, Wr^T), [nImg*Nq, D]) and one scatter-add kernel, out of place (the copy of hidden is fused
- * with the add) or in place (only span rows are touched). No autograd.
+ * Wa for every batch row, bias, broadcast add onto the queries). reintegrate: on a CPU with AVX512-BF16 in BF16, one
+ * kernel (the projection accumulated in fp32 and added straight into the hidden rows, one rounding); otherwise one
+ * GEMM for all images (proj = addmm(br, x, Wr^T), [nImg*Nq, D]) and one scatter-add kernel. Both run out of place
+ * (the copy of hidden is fused with the add) or in place (only span rows are touched). No autograd.
  */
 public final class NativeCamInjection implements CamInjectionOp {
     @Override
@@ -21,6 +22,7 @@ public final class NativeCamInjection implements CamInjectionOp {
     public Tensor reintegrate(Tensor hidden, long[] rows, long[] starts, Tensor x, ReintegrateWeights w) {
         CamInjectionOp.validateReintegrate(hidden, rows, starts, x, w);
         NativeOps.requireKernelDtype(Ops.CAM_INJECTION, hidden);
+        if (fused(hidden, rows, starts, x, w)) return NativeOps.camReintegrateFused(hidden, x, w.wr(), w.br(), rows, starts, false);
         return NativeOps.camScatterAdd(hidden, project(x, w), rows, starts, false);
     }
 
@@ -29,7 +31,14 @@ public final class NativeCamInjection implements CamInjectionOp {
         CamInjectionOp.validateReintegrate(hidden, rows, starts, x, w);
         NativeOps.requireKernelDtype(Ops.CAM_INJECTION, hidden);
         NativeOps.requireContiguous(Ops.CAM_INJECTION + ".reintegrateInPlace", "hidden", hidden);
+        if (fused(hidden, rows, starts, x, w)) return NativeOps.camReintegrateFused(hidden, x, w.wr(), w.br(), rows, starts, true);
         return NativeOps.camScatterAdd(hidden, project(x, w), rows, starts, true);
+    }
+
+    /** The fused kernel applies: its device/dtype/CPU, contiguous operands, spans that do not overlap. */
+    static boolean fused(Tensor hidden, long[] rows, long[] starts, Tensor x, ReintegrateWeights w) {
+        return NativeOps.camReintegrateFusedAvailable(hidden) && x.is_contiguous() && w.wr().is_contiguous()
+                && w.br().is_contiguous() && !NativeOps.spansOverlap(rows, starts, x.size(1));
     }
 
     private static Tensor project(Tensor x, ReintegrateWeights w) {

@@ -62,6 +62,16 @@ public final class NativeKernels {
                                               @Cast("int64_t") long hBs, @Cast("int64_t") long hRs,
                                               @Cast("int64_t") long stream);
 
+    public static native int calico_cam_reintegrate_fused(int device, int dtype, @Cast("int64_t") long hidden,
+                                                          @Cast("int64_t") long out, @Cast("int64_t") long x,
+                                                          @Cast("int64_t") long wr, @Cast("int64_t") long br,
+                                                          @Cast("int64_t") long spans, @Cast("int64_t") long batch,
+                                                          @Cast("int64_t") long seq, @Cast("int64_t") long dim,
+                                                          @Cast("int64_t") long nImg, @Cast("int64_t") long nq,
+                                                          @Cast("int64_t") long dq, @Cast("int64_t") long stream);
+
+    public static native int calico_cam_reintegrate_fused_available(int device, int dtype);
+
     public static native int calico_cam_scatter_add(int device, int dtype, @Cast("int64_t") long hidden,
                                                     @Cast("int64_t") long out, @Cast("int64_t") long proj,
                                                     @Cast("int64_t") long spans, @Cast("int64_t") long batch,

@@ -220,6 +220,64 @@ public final class NativeOps {
         return out;
     }
 
+    /**
+     * True when {@link #camReintegrateFused} runs for {@code hidden}'s device and dtype on this machine (CPU, BF16,
+     * a CPU with AVX512-BF16).
+     */
+    public static boolean camReintegrateFusedAvailable(Tensor hidden) {
+        NativeLibrary.require();
+        DType d = T.dtype(hidden);
+        return d.code() >= 0 && NativeKernels.calico_cam_reintegrate_fused_available(deviceCode(hidden), d.code()) == 1;
+    }
+
+    /** True when two images' token spans share a token (same batch row, intervals of length nq intersect). */
+    public static boolean spansOverlap(long[] rows, long[] starts, long nq) {
+        for (int j = 0; j < rows.length; j++)
+            for (int i = 0; i < j; i++)
+                if (rows[i] == rows[j] && starts[i] < starts[j] + nq && starts[j] < starts[i] + nq) return true;
+        return false;
+    }
+
+    /**
+     * CAM reintegration with the projection fused in (calico_cam_reintegrate_fused): hidden [B, L, D] plus, for
+     * every image j, {@code x[j] @ wr^T + br} ([Nq, D]) added to rows {@code starts[j] .. starts[j]+Nq} of batch row
+     * {@code rows[j]}; spans must not overlap. {@code inPlace}: hidden (contiguous) is updated and returned; else a
+     * new tensor is returned and hidden is untouched. Only where {@link #camReintegrateFusedAvailable} says so.
+     */
+    public static Tensor camReintegrateFused(Tensor hidden, Tensor x, Tensor wr, Tensor br, long[] rows, long[] starts,
+                                             boolean inPlace) {
+        final String op = "cam_reintegrate_fused";
+        NativeLibrary.require();
+        int dt = dtypeCode(hidden, op);
+        requireShape(op, "hidden", hidden, -1, -1, -1);
+        long b = hidden.size(0), l = hidden.size(1), dim = hidden.size(2);
+        requireShape(op, "x", x, -1, -1, -1);
+        long nImg = x.size(0), nq = x.size(1), dq = x.size(2);
+        requireShape(op, "wr", wr, dim, dq);
+        requireShape(op, "br", br, dim);
+        sameDeviceDtype(op, hidden, "x", x);
+        sameDeviceDtype(op, hidden, "wr", wr);
+        sameDeviceDtype(op, hidden, "br", br);
+        checkSpans(op, rows, starts, nImg, nq, b, l);
+        if (spansOverlap(rows, starts, nq))
+            throw new KernelException(op + ": image token spans overlap; use camScatterAdd on a projection");
+        if (inPlace) requireContiguous(op, "hidden", hidden);
+        Tensor h = hidden.is_contiguous() ? hidden : hidden.contiguous();
+        Tensor out = inPlace ? hidden : torch.empty_like(h);
+        if (b * l == 0) return out;
+        long[] spans = new long[2 * rows.length];
+        for (int j = 0; j < rows.length; j++) {
+            spans[2 * j] = rows[j];
+            spans[2 * j + 1] = starts[j];
+        }
+        Tensor sp = T.fromLongs(spans, rows.length, 2);
+        int rc = NativeKernels.calico_cam_reintegrate_fused(deviceCode(hidden), dt, addr(h), addr(out),
+                nImg == 0 ? 0L : addr(x), addr(wr), addr(br), nImg == 0 ? 0L : addr(sp), b, l, dim, nImg, nq, dq,
+                stream(hidden));
+        NativeLibrary.check(rc, op + T.shapeString(hidden));
+        return out;
+    }
+
     static void checkSpans(String op, long[] rows, long[] starts, long nImg, long nq, long b, long l) {
         if (rows.length != starts.length || rows.length != nImg)
             throw new KernelException(op + ": " + rows.length + " batch rows and " + starts.length + " starts for " + nImg + " images");

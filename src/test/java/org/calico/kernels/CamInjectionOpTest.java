@@ -70,6 +70,83 @@ class CamInjectionOpTest {
         }
     }
 
+    /**
+     * BF16 reintegrate against the exact fp32 result of the same bf16 inputs. Where the fused CPU kernel runs (AVX512-BF16)
+     * each element is rounded once, so it lies within half a bf16 ulp (2^-8 relative) of the exact value, which the
+     * composite's two roundings (proj, then the add) do not guarantee; elsewhere (fallback path, overlapping spans)
+     * the composite's tolerance applies. Shapes: real (8 images of 32 queries, 768 -> 4096), odd dq (pairs padded),
+     * row counts not a multiple of 16, dims not a multiple of the 6-feature tile or the 48-feature panel, one query.
+     */
+    @Test
+    void bf16ReintegrateMatchesExactResultOnManyShapes() {
+        // {B, L, D, Dq, Nq, images}; images go to rows j % B at starts (j / B) * Nq (never overlapping)
+        long[][] cases = {{4, 160, 4096, 768, 32, 8}, {2, 50, 100, 37, 5, 3}, {1, 20, 17, 2, 1, 1}, {3, 16, 53, 15, 5, 3},
+                {2, 70, 4096, 768, 32, 4}, {5, 9, 7, 64, 3, 10}, {1, 64, 96, 33, 16, 4}};
+        T.seed(44);
+        try (NativeCamInjection nat = new NativeCamInjection(); NoGradGuard g = new NoGradGuard()) {
+            TorchCamInjection ref = new TorchCamInjection();
+            for (long[] c : cases) {
+                try (PointerScope s = new PointerScope()) {
+                    String name = "bf16 reintegrate " + java.util.Arrays.toString(c);
+                    int nImg = (int) c[5];
+                    long[] rows = new long[nImg], starts = new long[nImg];
+                    for (int j = 0; j < nImg; j++) {
+                        rows[j] = j % c[0];
+                        starts[j] = (j / c[0]) * c[4];
+                    }
+                    Tensor[] r = linear(DType.BF16, c[2], c[3]);
+                    CamInjectionOp.ReintegrateWeights w = new CamInjectionOp.ReintegrateWeights(r[0], r[1]);
+                    Tensor hidden = randn(DType.BF16, 1, c[0], c[1], c[2]);
+                    Tensor x = randn(DType.BF16, 1, nImg, c[4], c[3]);
+                    Tensor exact = ref.reintegrate(KernelTestSupport.f32(hidden), rows, starts, KernelTestSupport.f32(x),
+                            new CamInjectionOp.ReintegrateWeights(KernelTestSupport.f32(r[0]), KernelTestSupport.f32(r[1])));
+                    Tensor keep = hidden.clone();
+                    Tensor got = nat.reintegrate(hidden, rows, starts, x, w);
+                    assertEquals(0.0, T.maxAbsDiff(keep, hidden), name + ": out of place modified hidden");
+                    boolean fused = NativeCamInjection.fused(hidden, rows, starts, x, w);
+                    if (fused) assertClose(name + " (one rounding)", exact, got, 1e-5, 1.0 / 256);
+                    assertClose(name, ref.reintegrate(hidden, rows, starts, x, w), got, 0.03, 0.02);
+                    // in place: the same values, hidden updated
+                    Tensor same = nat.reintegrateInPlace(hidden, rows, starts, x, w);
+                    assertTrue(same.is_same(hidden));
+                    assertEquals(0.0, T.maxAbsDiff(got, hidden), name + ": in place differs from out of place");
+                }
+            }
+        }
+    }
+
+    @Test
+    void fusedReintegrateRefusesOverlapsAndBadWeights() {
+        T.seed(45);
+        try (PointerScope s = new PointerScope(); NoGradGuard g = new NoGradGuard(); NativeCamInjection nat = new NativeCamInjection()) {
+            Tensor hidden = randn(DType.BF16, 1, 2, 40, 48);
+            Tensor[] r = linear(DType.BF16, 48, 24);
+            Tensor x = randn(DType.BF16, 1, 2, 8, 24);
+            assertTrue(NativeOps.spansOverlap(new long[] {0, 0}, new long[] {3, 10}, 8));
+            assertTrue(!NativeOps.spansOverlap(new long[] {0, 0}, new long[] {3, 11}, 8));
+            assertTrue(!NativeOps.spansOverlap(new long[] {0, 1}, new long[] {3, 3}, 8));
+            boolean cpuHasBf16 = false;
+            try {
+                cpuHasBf16 = java.nio.file.Files.readString(java.nio.file.Path.of("/proc/cpuinfo")).contains("avx512_bf16");
+            } catch (java.io.IOException | RuntimeException e) {
+                // not Linux: no claim about the CPU
+            }
+            if (cpuHasBf16) assertTrue(NativeOps.camReintegrateFusedAvailable(hidden), "AVX512-BF16 CPU but the fused path is off");
+            if (!NativeOps.camReintegrateFusedAvailable(hidden)) return; // no AVX512-BF16 here: the fallback is covered above
+            KernelException ov = assertThrows(KernelException.class,
+                    () -> NativeOps.camReintegrateFused(hidden, x, r[0], r[1], new long[] {0, 0}, new long[] {3, 10}, false));
+            assertTrue(ov.getMessage().contains("spans overlap"), ov.getMessage());
+            KernelException shape = assertThrows(KernelException.class,
+                    () -> NativeOps.camReintegrateFused(hidden, x, r[0].t(), r[1], new long[] {0, 1}, new long[] {0, 0}, false));
+            assertTrue(shape.getMessage().contains("wr"), shape.getMessage());
+            assertTrue(!NativeOps.camReintegrateFusedAvailable(KernelTestSupport.f32(hidden)), "fused path is BF16 only");
+            // the op itself falls back to projection + scatter-add for overlapping spans, matching the composite
+            CamInjectionOp.ReintegrateWeights w = new CamInjectionOp.ReintegrateWeights(r[0], r[1]);
+            assertClose("overlap fallback", new TorchCamInjection().reintegrate(hidden, new long[] {0, 0}, new long[] {3, 10}, x, w),
+                    nat.reintegrate(hidden, new long[] {0, 0}, new long[] {3, 10}, x, w), 0.03, 0.02);
+        }
+    }
+
     @Test
     void bf16AndErrors() {
         T.seed(43);

@@ -1,0 +1,337 @@
+// cam_project.cpp -- CAM reintegration with the projection fused into the scatter-add, CPU, BF16 (AVX512-BF16).
+//
+//   out[b_j, s_j + q, :] = hidden[b_j, s_j + q, :] + br + x[j, q, :] @ Wr^T     (image j, query q)
+//
+// The unfused path (cam.cpp) runs proj = addmm(br, x, Wr^T) in LibTorch (oneDNN) and then the scatter-add; both
+// round to bf16 in between and proj makes a round trip through memory. Here the product accumulates in fp32 with
+// VDPBF16PS and each output element is rounded once, straight into the hidden row it belongs to.
+//
+// Layout. M = n_img * nq rows of x, N = dim output features, K = dq. The product runs with the M rows in the 16
+// vector lanes: x is packed once per call into pairs along K, xp[m / 16][k / 2][m % 16][2] (one 64-byte vector
+// per (16 rows, k pair)), and each weight pair Wr[n, k:k+2] is broadcast as one 32-bit word, so the weights are
+// read in their stored [N, K] layout (no per-call packing of the 6 MB matrix). A micro-tile is MV vectors of rows
+// (MV * 16 rows) x NB output features: MV * NB fp32 accumulators, MV loads and NB broadcasts per MV * NB VDPBF16PS
+// (4 x 6 by default, at the machine's VDPBF16PS rate on the Zen 4 this was tuned on, see docs/performance.md).
+// Tiles store their accumulators column by column into a per-thread panel (kPanel features x 64 rows), and the
+// epilogue reads the panel back row by row (gathers), adds hidden and br in fp32 and rounds once.
+// OpenMP splits the output features by panels. Spans must not overlap (the Java side falls back to the unfused
+// path when they do). Other rows: copied from hidden (out of place) or untouched (in place).
+#include <algorithm>
+#include <string>
+
+#include "kernel_util.h"
+
+// GCC 12 reports maybe-uninitialized inside its own AVX-512 intrinsics (masked loads/gathers)
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#define CALICO_X86 1
+#endif
+
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+namespace calico {
+
+namespace {
+
+constexpr int kMaxMV = 4;        // 64 rows per m-block
+constexpr int kMaxNB = 6;        // output features per micro-tile
+constexpr int kPanel = 8 * kMaxNB;  // output features per panel (one OpenMP task)
+constexpr int kPanelRows = 16 * kMaxMV;
+
+#ifdef CALICO_X86
+/** acc for rows [16*mv0, 16*(mv0+MV)) x features [n0, n0+NB) -> st[(n - n0 + col0) * kPanelRows + row - 16*mv0]. */
+template <int MV, int NB>
+__attribute__((target("avx512f,avx512bf16,avx512bw,avx512vl")))
+void tile(const uint32_t* __restrict xp, const uint16_t* __restrict w, int64_t n0, int64_t K, int64_t mv0,
+          float* __restrict st, int col0) {
+    const int64_t K2 = K / 2;
+    const int64_t KP = (K + 1) / 2;  // packed pairs per row vector (the last one half zero for odd K)
+    __m512 acc[MV][NB];
+#pragma GCC unroll 4
+    for (int v = 0; v < MV; v++)
+#pragma GCC unroll 6
+        for (int j = 0; j < NB; j++) acc[v][j] = _mm512_setzero_ps();
+    const uint32_t* xb = xp + mv0 * KP * 16;
+    const uint16_t* wr[NB];
+#pragma GCC unroll 6
+    for (int j = 0; j < NB; j++) wr[j] = w + (n0 + j) * K;
+    for (int64_t k2 = 0; k2 < K2; k2++) {
+        __m512bh xv[MV];
+#pragma GCC unroll 4
+        for (int v = 0; v < MV; v++) xv[v] = (__m512bh)_mm512_load_si512(xb + (v * KP + k2) * 16);
+#pragma GCC unroll 6
+        for (int j = 0; j < NB; j++) {
+            uint32_t pair;
+            __builtin_memcpy(&pair, wr[j] + 2 * k2, 4);
+            const __m512bh wb = (__m512bh)_mm512_set1_epi32(static_cast<int>(pair));
+#pragma GCC unroll 4
+            for (int v = 0; v < MV; v++) acc[v][j] = _mm512_dpbf16_ps(acc[v][j], xv[v], wb);
+        }
+    }
+    if (K2 < KP) {  // odd K: the last weight element paired with zero (never reads past the row)
+        __m512bh xv[MV];
+#pragma GCC unroll 4
+        for (int v = 0; v < MV; v++) xv[v] = (__m512bh)_mm512_load_si512(xb + (v * KP + K2) * 16);
+#pragma GCC unroll 6
+        for (int j = 0; j < NB; j++) {
+            const __m512bh wb = (__m512bh)_mm512_set1_epi32(static_cast<int>(wr[j][K - 1]));
+#pragma GCC unroll 4
+            for (int v = 0; v < MV; v++) acc[v][j] = _mm512_dpbf16_ps(acc[v][j], xv[v], wb);
+        }
+    }
+#pragma GCC unroll 4
+    for (int v = 0; v < MV; v++)
+#pragma GCC unroll 6
+        for (int j = 0; j < NB; j++) _mm512_store_ps(st + (col0 + j) * kPanelRows + v * 16, acc[v][j]);
+}
+
+using TileFn = void (*)(const uint32_t*, const uint16_t*, int64_t, int64_t, int64_t, float*, int);
+
+template <int MV>
+TileFn tile_for_nb(int nb) {
+    switch (nb) {
+        case 1: return tile<MV, 1>;
+        case 2: return tile<MV, 2>;
+        case 3: return tile<MV, 3>;
+        case 4: return tile<MV, 4>;
+        case 5: return tile<MV, 5>;
+        default: return tile<MV, 6>;
+    }
+}
+
+TileFn tile_for(int mv, int nb) {
+    switch (mv) {
+        case 1: return tile_for_nb<1>(nb);
+        case 2: return tile_for_nb<2>(nb);
+        case 3: return tile_for_nb<3>(nb);
+        default: return tile_for_nb<4>(nb);
+    }
+}
+
+/** x [M, K] bf16 -> xp [ceil(M/16)][ceil(K/2)][16] 32-bit pairs, rows past M zero. */
+void pack_x(const uint16_t* x, int64_t M, int64_t K, uint32_t* xp) {
+    const int64_t KP = (K + 1) / 2, MVn = (M + 15) / 16;
+    for (int64_t mv = 0; mv < MVn; mv++)
+        for (int64_t k2 = 0; k2 < KP; k2++) {
+            uint32_t* dst = xp + (mv * KP + k2) * 16;
+            for (int i = 0; i < 16; i++) {
+                const int64_t m = mv * 16 + i;
+                uint32_t lo = 0, hi = 0;
+                if (m < M) {
+                    lo = x[m * K + 2 * k2];
+                    hi = 2 * k2 + 1 < K ? x[m * K + 2 * k2 + 1] : 0;
+                }
+                dst[i] = lo | (hi << 16);
+            }
+        }
+}
+
+/** In-register transpose of a 16 x 16 fp32 block: r[i][j] becomes r[j][i]. */
+__attribute__((target("avx512f")))
+inline void transpose16(__m512 r[16]) {
+    __m512 t[16];
+#pragma GCC unroll 8
+    for (int i = 0; i < 8; i++) {
+        t[2 * i] = _mm512_unpacklo_ps(r[2 * i], r[2 * i + 1]);
+        t[2 * i + 1] = _mm512_unpackhi_ps(r[2 * i], r[2 * i + 1]);
+    }
+#pragma GCC unroll 4
+    for (int i = 0; i < 4; i++) {
+        const __m512d a = _mm512_castps_pd(t[4 * i]), b = _mm512_castps_pd(t[4 * i + 1]);
+        const __m512d c = _mm512_castps_pd(t[4 * i + 2]), d = _mm512_castps_pd(t[4 * i + 3]);
+        r[4 * i] = _mm512_castpd_ps(_mm512_unpacklo_pd(a, c));
+        r[4 * i + 1] = _mm512_castpd_ps(_mm512_unpackhi_pd(a, c));
+        r[4 * i + 2] = _mm512_castpd_ps(_mm512_unpacklo_pd(b, d));
+        r[4 * i + 3] = _mm512_castpd_ps(_mm512_unpackhi_pd(b, d));
+    }
+#pragma GCC unroll 4
+    for (int i = 0; i < 4; i++) {
+        t[i] = _mm512_shuffle_f32x4(r[i], r[4 + i], 0x88);
+        t[4 + i] = _mm512_shuffle_f32x4(r[i], r[4 + i], 0xdd);
+        t[8 + i] = _mm512_shuffle_f32x4(r[8 + i], r[12 + i], 0x88);
+        t[12 + i] = _mm512_shuffle_f32x4(r[8 + i], r[12 + i], 0xdd);
+    }
+#pragma GCC unroll 4
+    for (int i = 0; i < 4; i++) {
+        r[i] = _mm512_shuffle_f32x4(t[i], t[8 + i], 0x88);
+        r[8 + i] = _mm512_shuffle_f32x4(t[i], t[8 + i], 0xdd);
+        r[4 + i] = _mm512_shuffle_f32x4(t[4 + i], t[12 + i], 0x88);
+        r[12 + i] = _mm512_shuffle_f32x4(t[4 + i], t[12 + i], 0xdd);
+    }
+}
+
+/**
+ * Epilogue of one m-block of a panel: st holds the accumulators column by column (st[col * kPanelRows + row]);
+ * 16 x 16 blocks are transposed in registers, and for each output row m < M (hidden row hrow_of[m - row0])
+ *   out[c] = bf16(hidden[c] + (bias[c] + acc)),  c in [p0, p1)
+ * with round-to-nearest-even and NaN -> 0x7fc0, as c10 (and cvt_f32_to_bf16).
+ */
+__attribute__((target("avx512f,avx512bw,avx512vl")))
+void epilogue(const uint16_t* H, uint16_t* O, const float* bias, const float* st, const int64_t* hrow, int rows,
+              int64_t p0, int64_t p1, int64_t D) {
+    const __m512i round_bias = _mm512_set1_epi32(0x7fff), one = _mm512_set1_epi32(1), qnan = _mm512_set1_epi32(0x7fc0);
+    for (int v = 0; v * 16 < rows; v++) {
+        for (int64_t cb = 0; cb < p1 - p0; cb += 16) {
+            const int cnt = static_cast<int>(std::min<int64_t>(16, p1 - p0 - cb));
+            const __mmask16 mk = static_cast<__mmask16>(cnt == 16 ? 0xffffu : ((1u << cnt) - 1u));
+            __m512 r[16];
+#pragma GCC unroll 16
+            for (int i = 0; i < 16; i++) r[i] = _mm512_load_ps(st + (cb + i) * kPanelRows + v * 16);
+            transpose16(r);
+            const __m512 b = _mm512_maskz_loadu_ps(mk, bias + p0 + cb);
+            const int n = std::min(16, rows - v * 16);
+            for (int i = 0; i < n; i++) {
+                const int64_t off = hrow[v * 16 + i] * D + p0 + cb;
+                // the next panel's slice of this row, one panel (~0.1 ms of products) ahead: the rows are scattered
+                // over hidden, so the hardware prefetchers do not see them coming
+                _mm_prefetch(reinterpret_cast<const char*>(H + off + kPanel), _MM_HINT_T1);
+                _mm_prefetch(reinterpret_cast<const char*>(O + off + kPanel), _MM_HINT_T1);
+                const __m256i hb = _mm256_maskz_loadu_epi16(mk, H + off);
+                const __m512 h = _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(hb), 16));
+                const __m512 y = _mm512_add_ps(h, _mm512_add_ps(b, r[i]));
+                const __m512i u = _mm512_castps_si512(y);
+                const __m512i lsb = _mm512_and_si512(_mm512_srli_epi32(u, 16), one);
+                __m512i rb = _mm512_srli_epi32(_mm512_add_epi32(_mm512_add_epi32(u, round_bias), lsb), 16);
+                rb = _mm512_mask_mov_epi32(rb, _mm512_cmp_ps_mask(y, y, _CMP_UNORD_Q), qnan);
+                _mm256_mask_storeu_epi16(O + off, mk, _mm512_cvtepi32_epi16(rb));
+            }
+        }
+    }
+}
+#endif
+
+bool has_avx512_bf16() {
+#ifdef CALICO_X86
+    static const bool ok = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+                           __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512bf16");
+    return ok;
+#else
+    return false;
+#endif
+}
+
+}  // namespace
+
+bool cam_reintegrate_fused_cpu_available(int dtype) { return dtype == CALICO_BF16 && has_avx512_bf16(); }
+
+int cam_reintegrate_fused_cpu(int dtype, int64_t hidden, int64_t out, int64_t x, int64_t wr, int64_t br,
+                              const int64_t* spans, int64_t B, int64_t L, int64_t D, int64_t nimg, int64_t nq,
+                              int64_t dq) {
+    if (!cam_reintegrate_fused_cpu_available(dtype))
+        return set_error(CALICO_ERR_UNSUPPORTED, std::string("cam_reintegrate_fused: needs BF16 and a CPU with "
+                                                             "AVX512-BF16 (dtype code ") + std::to_string(dtype) + ")");
+#ifdef CALICO_X86
+    for (int64_t j = 0; j < nimg; j++) {
+        const int64_t b = spans[2 * j], s = spans[2 * j + 1];
+        if (b < 0 || b >= B || s < 0 || s + nq > L)
+            return set_error(CALICO_ERR_ARG, "cam_reintegrate_fused: span " + std::to_string(j) + " (row " +
+                                                 std::to_string(b) + ", start " + std::to_string(s) + ", length " +
+                                                 std::to_string(nq) + ") outside hidden [" + std::to_string(B) +
+                                                 ", " + std::to_string(L) + "]");
+        for (int64_t i = 0; i < j; i++)
+            if (spans[2 * i] == b && spans[2 * i + 1] < s + nq && s < spans[2 * i + 1] + nq)
+                return set_error(CALICO_ERR_ARG, "cam_reintegrate_fused: spans " + std::to_string(i) + " and " +
+                                                     std::to_string(j) + " overlap (use calico_cam_scatter_add)");
+    }
+    const uint16_t* H = reinterpret_cast<const uint16_t*>(hidden);
+    uint16_t* O = reinterpret_cast<uint16_t*>(out);
+    const uint16_t* X = reinterpret_cast<const uint16_t*>(x);
+    const uint16_t* W = reinterpret_cast<const uint16_t*>(wr);
+    const bool inplace = hidden == out;
+    const int64_t M = nimg * nq, K = dq, KP = (K + 1) / 2, MVn = (M + 15) / 16;
+
+    // shared by the team (the calling thread is its master): packed x and the bias in fp32
+    float* shared = thread_scratch(8, static_cast<size_t>(MVn * KP * 16 + D + 16));
+    if (!shared) return set_error(CALICO_ERR_ARG, "cam_reintegrate_fused: out of memory for scratch");
+    uint32_t* xp = reinterpret_cast<uint32_t*>(shared);  // 64-byte aligned: MVn * KP * 16 words
+    float* bias = shared + MVn * KP * 16;
+    pack_x(X, M, K, xp);
+    cvt_bf16_to_f32(reinterpret_cast<const uint16_t*>(br), bias, D);
+
+    // hidden row of output row m (image m / nq, query m % nq)
+    auto out_row = [&](int64_t m) { return spans[2 * (m / nq)] * L + spans[2 * (m / nq) + 1] + m % nq; };
+
+    const int64_t npanel = (D + kPanel - 1) / kPanel;
+    int failed = 0;
+#pragma omp parallel num_threads(kernel_threads()) if (M * D * K > 262144)
+    {
+        float* st = thread_scratch(9, static_cast<size_t>(kPanel * kPanelRows));
+        int64_t hrow[kPanelRows];
+        if (!st) {
+#pragma omp atomic write
+            failed = 1;
+        }
+        if (!inplace) {  // rows no image covers: plain copy
+#pragma omp for schedule(static)
+            for (int64_t r = 0; r < B * L; r++) {
+                const int64_t b = r / L, l = r % L;
+                bool covered = false;
+                for (int64_t j = 0; j < nimg && !covered; j++)
+                    covered = spans[2 * j] == b && l >= spans[2 * j + 1] && l < spans[2 * j + 1] + nq;
+                if (!covered) std::memcpy(O + r * D, H + r * D, static_cast<size_t>(D) * 2);
+            }
+        }
+#pragma omp for schedule(dynamic, 1)
+        for (int64_t p = 0; p < npanel; p++) {
+            if (!st) continue;
+            const int64_t p0 = p * kPanel, p1 = std::min<int64_t>(D, p0 + kPanel);
+            for (int64_t mv0 = 0; mv0 < MVn; mv0 += kMaxMV) {
+                const int mv = static_cast<int>(std::min<int64_t>(kMaxMV, MVn - mv0));
+                for (int64_t n0 = p0; n0 < p1; n0 += kMaxNB) {
+                    const int nb = static_cast<int>(std::min<int64_t>(kMaxNB, p1 - n0));
+                    tile_for(mv, nb)(xp, W, n0, K, mv0, st, static_cast<int>(n0 - p0));
+                }
+                const int rows = static_cast<int>(std::min<int64_t>(16 * mv, M - 16 * mv0));
+                for (int r = 0; r < rows; r++) hrow[r] = out_row(16 * mv0 + r);
+                epilogue(H, O, bias, st, hrow, rows, p0, p1, D);
+            }
+        }
+    }
+    if (failed) return set_error(CALICO_ERR_ARG, "cam_reintegrate_fused: out of memory for per-thread scratch");
+    return CALICO_OK;
+#else
+    (void)hidden, (void)out, (void)x, (void)wr, (void)br, (void)spans, (void)B, (void)L, (void)D, (void)nimg, (void)nq,
+        (void)dq;
+    return CALICO_ERR_UNSUPPORTED;
+#endif
+}
+
+}  // namespace calico
+
+extern "C" int calico_cam_reintegrate_fused_available(int device, int dtype) {
+    return device == 0 && calico::cam_reintegrate_fused_cpu_available(dtype) ? 1 : 0;
+}
+
+extern "C" int calico_cam_reintegrate_fused(int device, int dtype, int64_t hidden, int64_t out, int64_t x, int64_t wr,
+                                            int64_t br, int64_t spans, int64_t batch, int64_t seq, int64_t dim,
+                                            int64_t n_img, int64_t nq, int64_t dq, int64_t stream) {
+    calico::clear_error();
+    using calico::set_error;
+    (void)stream;
+    if (device != 0)
+        return set_error(CALICO_ERR_UNSUPPORTED, "cam_reintegrate_fused: CPU only (device " + std::to_string(device) +
+                                                     "); use addmm + calico_cam_scatter_add");
+    if (batch < 0 || seq < 0 || dim <= 0 || n_img < 0 || nq <= 0 || dq <= 0)
+        return set_error(CALICO_ERR_ARG, "cam_reintegrate_fused: bad sizes batch=" + std::to_string(batch) + " seq=" +
+                                             std::to_string(seq) + " dim=" + std::to_string(dim) + " n_img=" +
+                                             std::to_string(n_img) + " nq=" + std::to_string(nq) + " dq=" +
+                                             std::to_string(dq));
+    if (batch * seq == 0) return CALICO_OK;
+    if (!hidden || !out || (n_img > 0 && (!x || !wr || !br || !spans)))
+        return set_error(CALICO_ERR_ARG, "cam_reintegrate_fused: null address");
+    if (!calico::cam_reintegrate_fused_cpu_available(dtype))
+        return set_error(CALICO_ERR_UNSUPPORTED, "cam_reintegrate_fused: needs BF16 (dtype code " +
+                                                     std::to_string(dtype) + ") and a CPU with AVX512-BF16");
+    if (n_img == 0) {
+        if (hidden != out)
+            std::memcpy(reinterpret_cast<void*>(out), reinterpret_cast<const void*>(hidden),
+                        static_cast<size_t>(batch * seq * dim) * 2);
+        return CALICO_OK;
+    }
+    return calico::cam_reintegrate_fused_cpu(dtype, hidden, out, x, wr, br, reinterpret_cast<const int64_t*>(spans),
+                                             batch, seq, dim, n_img, nq, dq);
+}
