@@ -106,7 +106,7 @@ int calico_cam_scatter_add(int device, int dtype, int64_t hidden, int64_t out, i
                            int64_t batch, int64_t seq, int64_t dim, int64_t n_img, int64_t nq, int64_t stream);
 
 /**
- * CAM reintegration with the projection fused in (CPU, BF16, AVX512-BF16 only):
+ * CAM reintegration with the projection fused in (CPU only: F32 with AVX-512F, BF16 with AVX512-BF16):
  *   out[b_j, s_j + q, :] = hidden[b_j, s_j + q, :] + br + x[j, q, :] @ wr^T
  * x [n_img, nq, dq], wr [dim, dq], br [dim], spans int64 [n_img, 2] (host memory) as in calico_cam_scatter_add but
  * not overlapping; hidden/out [batch, seq, dim] contiguous; fp32 accumulation, one rounding per element. Other rows

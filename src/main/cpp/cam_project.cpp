@@ -1,23 +1,26 @@
-// cam_project.cpp -- CAM reintegration with the projection fused into the scatter-add, CPU, BF16 (AVX512-BF16).
+// cam_project.cpp -- CAM reintegration with the projection fused into the scatter-add, CPU: BF16 (AVX512-BF16) and
+// F32 (AVX-512F).
 //
 //   out[b_j, s_j + q, :] = hidden[b_j, s_j + q, :] + br + x[j, q, :] @ Wr^T     (image j, query q)
 //
-// The unfused path (cam.cpp) runs proj = addmm(br, x, Wr^T) in LibTorch (oneDNN) and then the scatter-add; both
-// round to bf16 in between and proj makes a round trip through memory. Here the product accumulates in fp32 with
-// VDPBF16PS and each output element is rounded once, straight into the hidden row it belongs to.
+// The unfused path (cam.cpp) runs proj = addmm(br, x, Wr^T) in LibTorch (oneDNN / BLAS) and then the scatter-add:
+// proj makes a round trip through memory and, in BF16, is rounded before the add. Here the product accumulates in
+// fp32 (BF16: VDPBF16PS, two products per lane; F32: FMA) and each output element is computed once, straight into
+// the hidden row it belongs to (BF16: one rounding).
 //
 // Layout. M = n_img * nq rows of x, N = dim output features, K = dq. The product runs with the M rows in the 16
-// vector lanes: x is packed once per call into pairs along K, xp[m / 16][k / 2][m % 16][2] (one 64-byte vector
-// per (16 rows, k pair)), and each weight pair Wr[n, k:k+2] is broadcast as one 32-bit word, so the weights are
-// read in their stored [N, K] layout (no per-call packing of the 6 MB matrix). A micro-tile is MV vectors of rows
-// (MV * 16 rows) x NB output features: MV * NB fp32 accumulators, MV loads and NB broadcasts per MV * NB VDPBF16PS
-// (4 x 6 by default, at the machine's VDPBF16PS rate on the Zen 4 this was tuned on, see docs/performance.md).
-// Tiles store their accumulators column by column into a per-thread panel (kPanel features x 64 rows), and the
-// epilogue reads the panel back row by row (gathers), adds hidden and br in fp32 and rounds once.
-// OpenMP splits the output features by panels. Spans must not overlap (the Java side falls back to the unfused
-// path when they do). Other rows: copied from hidden (out of place) or untouched (in place).
+// vector lanes: x is packed once per call, xp[m / 16][k][m % 16] (BF16: k counts pairs, two bf16 per 32-bit lane),
+// and each weight word (BF16: the pair Wr[n, k:k+2]; F32: Wr[n, k]) is broadcast, so the weights are read in their
+// stored [N, K] layout (no per-call packing of the 6 MB matrix). A micro-tile is MV vectors of rows (MV * 16 rows)
+// x NB output features: MV * NB accumulators, MV loads and NB broadcasts per MV * NB VDPBF16PS / FMA (4 x 6; on
+// the Zen 4 it was tuned on that runs at the VDPBF16PS issue rate, see docs/performance.md). Tiles store their
+// accumulators column by column into a per-thread panel (kPanel features x 64 rows); the epilogue transposes it in
+// 16 x 16 register blocks and adds hidden and br in fp32, prefetching the next panel's slice of each (scattered)
+// hidden row. OpenMP splits the output features by panels. Spans must not overlap (the Java side falls back to the
+// unfused path when they do). Other rows: copied from hidden (out of place) or untouched (in place).
 #include <algorithm>
 #include <string>
+#include <type_traits>
 
 #include "kernel_util.h"
 
@@ -43,44 +46,58 @@ constexpr int kPanel = 8 * kMaxNB;  // output features per panel (one OpenMP tas
 constexpr int kPanelRows = 16 * kMaxMV;
 
 #ifdef CALICO_X86
-/** acc for rows [16*mv0, 16*(mv0+MV)) x features [n0, n0+NB) -> st[(n - n0 + col0) * kPanelRows + row - 16*mv0]. */
-template <int MV, int NB>
+/**
+ * acc for rows [16*mv0, 16*(mv0+MV)) x features [n0, n0+NB) -> st[(n - n0 + col0) * kPanelRows + row - 16*mv0].
+ * BF16: xp holds 32-bit pairs along K (VDPBF16PS, two products per lane); F32: one float per lane and k (FMA).
+ */
+// one target for both instantiations; the F32 one holds no AVX512-BF16 instruction (only the BF16 branch does) and
+// runs wherever AVX-512F does
+template <int DT, int MV, int NB>
 __attribute__((target("avx512f,avx512bf16,avx512bw,avx512vl")))
-void tile(const uint32_t* __restrict xp, const uint16_t* __restrict w, int64_t n0, int64_t K, int64_t mv0,
+void tile(const uint32_t* __restrict xp, const void* __restrict wv, int64_t n0, int64_t K, int64_t mv0,
           float* __restrict st, int col0) {
-    const int64_t K2 = K / 2;
-    const int64_t KP = (K + 1) / 2;  // packed pairs per row vector (the last one half zero for odd K)
+    constexpr bool BF = DT == CALICO_BF16;
+    const int64_t KS = BF ? K / 2 : K;         // full steps
+    const int64_t KP = BF ? (K + 1) / 2 : K;   // packed steps per row vector (BF16: the last pair half zero for odd K)
     __m512 acc[MV][NB];
 #pragma GCC unroll 4
     for (int v = 0; v < MV; v++)
 #pragma GCC unroll 6
         for (int j = 0; j < NB; j++) acc[v][j] = _mm512_setzero_ps();
     const uint32_t* xb = xp + mv0 * KP * 16;
-    const uint16_t* wr[NB];
+    const uint32_t* wr[NB];  // BF16: row n as 16-bit elements, read in pairs; F32: row n as floats' bits
 #pragma GCC unroll 6
-    for (int j = 0; j < NB; j++) wr[j] = w + (n0 + j) * K;
-    for (int64_t k2 = 0; k2 < K2; k2++) {
-        __m512bh xv[MV];
+    for (int j = 0; j < NB; j++)
+        wr[j] = BF ? reinterpret_cast<const uint32_t*>(static_cast<const uint16_t*>(wv) + (n0 + j) * K)
+                   : static_cast<const uint32_t*>(wv) + (n0 + j) * K;
+    for (int64_t k = 0; k < KS; k++) {
+        __m512 xv[MV];
 #pragma GCC unroll 4
-        for (int v = 0; v < MV; v++) xv[v] = (__m512bh)_mm512_load_si512(xb + (v * KP + k2) * 16);
+        for (int v = 0; v < MV; v++) xv[v] = _mm512_load_ps(xb + (v * KP + k) * 16);
 #pragma GCC unroll 6
         for (int j = 0; j < NB; j++) {
-            uint32_t pair;
-            __builtin_memcpy(&pair, wr[j] + 2 * k2, 4);
-            const __m512bh wb = (__m512bh)_mm512_set1_epi32(static_cast<int>(pair));
+            uint32_t word;
+            __builtin_memcpy(&word, wr[j] + k, 4);  // unaligned for BF16 rows of odd K
+            const __m512i wb = _mm512_set1_epi32(static_cast<int>(word));
 #pragma GCC unroll 4
-            for (int v = 0; v < MV; v++) acc[v][j] = _mm512_dpbf16_ps(acc[v][j], xv[v], wb);
+            for (int v = 0; v < MV; v++) {
+                if constexpr (BF)
+                    acc[v][j] = _mm512_dpbf16_ps(acc[v][j], (__m512bh)xv[v], (__m512bh)wb);
+                else
+                    acc[v][j] = _mm512_fmadd_ps(xv[v], _mm512_castsi512_ps(wb), acc[v][j]);
+            }
         }
     }
-    if (K2 < KP) {  // odd K: the last weight element paired with zero (never reads past the row)
-        __m512bh xv[MV];
+    if (BF && KS < KP) {  // odd K: the last weight element paired with zero (never reads past the row)
+        __m512 xv[MV];
 #pragma GCC unroll 4
-        for (int v = 0; v < MV; v++) xv[v] = (__m512bh)_mm512_load_si512(xb + (v * KP + K2) * 16);
+        for (int v = 0; v < MV; v++) xv[v] = _mm512_load_ps(xb + (v * KP + KS) * 16);
 #pragma GCC unroll 6
         for (int j = 0; j < NB; j++) {
-            const __m512bh wb = (__m512bh)_mm512_set1_epi32(static_cast<int>(wr[j][K - 1]));
+            const uint16_t last = reinterpret_cast<const uint16_t*>(wr[j])[K - 1];
+            const __m512i wb = _mm512_set1_epi32(static_cast<int>(last));
 #pragma GCC unroll 4
-            for (int v = 0; v < MV; v++) acc[v][j] = _mm512_dpbf16_ps(acc[v][j], xv[v], wb);
+            for (int v = 0; v < MV; v++) acc[v][j] = _mm512_dpbf16_ps(acc[v][j], (__m512bh)xv[v], (__m512bh)wb);
         }
     }
 #pragma GCC unroll 4
@@ -89,32 +106,61 @@ void tile(const uint32_t* __restrict xp, const uint16_t* __restrict w, int64_t n
         for (int j = 0; j < NB; j++) _mm512_store_ps(st + (col0 + j) * kPanelRows + v * 16, acc[v][j]);
 }
 
-using TileFn = void (*)(const uint32_t*, const uint16_t*, int64_t, int64_t, int64_t, float*, int);
+using TileFn = void (*)(const uint32_t*, const void*, int64_t, int64_t, int64_t, float*, int);
 
-template <int MV>
+template <int DT, int MV>
 TileFn tile_for_nb(int nb) {
     switch (nb) {
-        case 1: return tile<MV, 1>;
-        case 2: return tile<MV, 2>;
-        case 3: return tile<MV, 3>;
-        case 4: return tile<MV, 4>;
-        case 5: return tile<MV, 5>;
-        default: return tile<MV, 6>;
+        case 1: return tile<DT, MV, 1>;
+        case 2: return tile<DT, MV, 2>;
+        case 3: return tile<DT, MV, 3>;
+        case 4: return tile<DT, MV, 4>;
+        case 5: return tile<DT, MV, 5>;
+        default: return tile<DT, MV, 6>;
     }
 }
 
+template <int DT>
 TileFn tile_for(int mv, int nb) {
     switch (mv) {
-        case 1: return tile_for_nb<1>(nb);
-        case 2: return tile_for_nb<2>(nb);
-        case 3: return tile_for_nb<3>(nb);
-        default: return tile_for_nb<4>(nb);
+        case 1: return tile_for_nb<DT, 1>(nb);
+        case 2: return tile_for_nb<DT, 2>(nb);
+        case 3: return tile_for_nb<DT, 3>(nb);
+        default: return tile_for_nb<DT, 4>(nb);
     }
 }
 
-/** x [M, K] bf16 -> xp [ceil(M/16)][ceil(K/2)][16] 32-bit pairs, rows past M zero. */
-void pack_x(const uint16_t* x, int64_t M, int64_t K, uint32_t* xp) {
-    const int64_t KP = (K + 1) / 2, MVn = (M + 15) / 16;
+/** Micro-tile kernels by (MV - 1) * kMaxNB + NB - 1. */
+template <int DT>
+struct TileTable {
+    TileFn fn[kMaxMV * kMaxNB];
+    TileTable() {
+        for (int mv = 1; mv <= kMaxMV; mv++)
+            for (int nb = 1; nb <= kMaxNB; nb++) fn[(mv - 1) * kMaxNB + nb - 1] = tile_for<DT>(mv, nb);
+    }
+};
+const TileTable<CALICO_BF16> kTableBf16;
+const TileTable<CALICO_F32> kTableF32;
+const TileFn* const kTilesBf16 = kTableBf16.fn;
+const TileFn* const kTilesF32 = kTableF32.fn;
+
+/**
+ * x [M, K] -> xp, rows past M zero. BF16: [ceil(M/16)][ceil(K/2)][16] 32-bit pairs (k, k+1), the upper half zero
+ * past K; F32: [ceil(M/16)][K][16] floats.
+ */
+void pack_x(int dtype, const void* xv, int64_t M, int64_t K, uint32_t* xp) {
+    const int64_t MVn = (M + 15) / 16;
+    if (dtype == CALICO_F32) {
+        const uint32_t* x = static_cast<const uint32_t*>(xv);
+        for (int64_t mv = 0; mv < MVn; mv++)
+            for (int64_t k = 0; k < K; k++) {
+                uint32_t* dst = xp + (mv * K + k) * 16;
+                for (int i = 0; i < 16; i++) dst[i] = mv * 16 + i < M ? x[(mv * 16 + i) * K + k] : 0u;
+            }
+        return;
+    }
+    const uint16_t* x = static_cast<const uint16_t*>(xv);
+    const int64_t KP = (K + 1) / 2;
     for (int64_t mv = 0; mv < MVn; mv++)
         for (int64_t k2 = 0; k2 < KP; k2++) {
             uint32_t* dst = xp + (mv * KP + k2) * 16;
@@ -168,11 +214,15 @@ inline void transpose16(__m512 r[16]) {
  * Epilogue of one m-block of a panel: st holds the accumulators column by column (st[col * kPanelRows + row]);
  * 16 x 16 blocks are transposed in registers, and for each output row m < M (hidden row hrow_of[m - row0])
  *   out[c] = bf16(hidden[c] + (bias[c] + acc)),  c in [p0, p1)
- * with round-to-nearest-even and NaN -> 0x7fc0, as c10 (and cvt_f32_to_bf16).
+ * (BF16: rounded to nearest even, NaN -> 0x7fc0, as c10 and cvt_f32_to_bf16; F32: stored as is).
  */
+template <int DT>
 __attribute__((target("avx512f,avx512bw,avx512vl")))
-void epilogue(const uint16_t* H, uint16_t* O, const float* bias, const float* st, const int64_t* hrow, int rows,
+void epilogue(const void* Hv, void* Ov, const float* bias, const float* st, const int64_t* hrow, int rows,
               int64_t p0, int64_t p1, int64_t D) {
+    using E = std::conditional_t<DT == CALICO_F32, float, uint16_t>;
+    const E* H = static_cast<const E*>(Hv);
+    E* O = static_cast<E*>(Ov);
     const __m512i round_bias = _mm512_set1_epi32(0x7fff), one = _mm512_set1_epi32(1), qnan = _mm512_set1_epi32(0x7fc0);
     for (int v = 0; v * 16 < rows; v++) {
         for (int64_t cb = 0; cb < p1 - p0; cb += 16) {
@@ -190,6 +240,11 @@ void epilogue(const uint16_t* H, uint16_t* O, const float* bias, const float* st
                 // over hidden, so the hardware prefetchers do not see them coming
                 _mm_prefetch(reinterpret_cast<const char*>(H + off + kPanel), _MM_HINT_T1);
                 _mm_prefetch(reinterpret_cast<const char*>(O + off + kPanel), _MM_HINT_T1);
+                if constexpr (DT == CALICO_F32) {
+                    const __m512 h = _mm512_maskz_loadu_ps(mk, H + off);
+                    _mm512_mask_storeu_ps(O + off, mk, _mm512_add_ps(h, _mm512_add_ps(b, r[i])));
+                    continue;
+                }
                 const __m256i hb = _mm256_maskz_loadu_epi16(mk, H + off);
                 const __m512 h = _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(hb), 16));
                 const __m512 y = _mm512_add_ps(h, _mm512_add_ps(b, r[i]));
@@ -204,6 +259,16 @@ void epilogue(const uint16_t* H, uint16_t* O, const float* bias, const float* st
 }
 #endif
 
+bool has_avx512() {
+#ifdef CALICO_X86
+    static const bool ok = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+                           __builtin_cpu_supports("avx512vl");
+    return ok;
+#else
+    return false;
+#endif
+}
+
 bool has_avx512_bf16() {
 #ifdef CALICO_X86
     static const bool ok = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
@@ -216,14 +281,16 @@ bool has_avx512_bf16() {
 
 }  // namespace
 
-bool cam_reintegrate_fused_cpu_available(int dtype) { return dtype == CALICO_BF16 && has_avx512_bf16(); }
+bool cam_reintegrate_fused_cpu_available(int dtype) {
+    return (dtype == CALICO_BF16 && has_avx512_bf16()) || (dtype == CALICO_F32 && has_avx512());
+}
 
 int cam_reintegrate_fused_cpu(int dtype, int64_t hidden, int64_t out, int64_t x, int64_t wr, int64_t br,
                               const int64_t* spans, int64_t B, int64_t L, int64_t D, int64_t nimg, int64_t nq,
                               int64_t dq) {
     if (!cam_reintegrate_fused_cpu_available(dtype))
-        return set_error(CALICO_ERR_UNSUPPORTED, std::string("cam_reintegrate_fused: needs BF16 and a CPU with "
-                                                             "AVX512-BF16 (dtype code ") + std::to_string(dtype) + ")");
+        return set_error(CALICO_ERR_UNSUPPORTED, "cam_reintegrate_fused: needs F32 on an AVX-512 CPU or BF16 on an "
+                                                 "AVX512-BF16 CPU (dtype code " + std::to_string(dtype) + ")");
 #ifdef CALICO_X86
     for (int64_t j = 0; j < nimg; j++) {
         const int64_t b = spans[2 * j], s = spans[2 * j + 1];
@@ -237,20 +304,22 @@ int cam_reintegrate_fused_cpu(int dtype, int64_t hidden, int64_t out, int64_t x,
                 return set_error(CALICO_ERR_ARG, "cam_reintegrate_fused: spans " + std::to_string(i) + " and " +
                                                      std::to_string(j) + " overlap (use calico_cam_scatter_add)");
     }
-    const uint16_t* H = reinterpret_cast<const uint16_t*>(hidden);
-    uint16_t* O = reinterpret_cast<uint16_t*>(out);
-    const uint16_t* X = reinterpret_cast<const uint16_t*>(x);
-    const uint16_t* W = reinterpret_cast<const uint16_t*>(wr);
+    const char* H = reinterpret_cast<const char*>(hidden);
+    char* O = reinterpret_cast<char*>(out);
+    const bool bf = dtype == CALICO_BF16;
+    const int64_t es = bf ? 2 : 4;
     const bool inplace = hidden == out;
-    const int64_t M = nimg * nq, K = dq, KP = (K + 1) / 2, MVn = (M + 15) / 16;
+    const int64_t M = nimg * nq, K = dq, KP = bf ? (K + 1) / 2 : K, MVn = (M + 15) / 16;
 
     // shared by the team (the calling thread is its master): packed x and the bias in fp32
     float* shared = thread_scratch(8, static_cast<size_t>(MVn * KP * 16 + D + 16));
     if (!shared) return set_error(CALICO_ERR_ARG, "cam_reintegrate_fused: out of memory for scratch");
     uint32_t* xp = reinterpret_cast<uint32_t*>(shared);  // 64-byte aligned: MVn * KP * 16 words
     float* bias = shared + MVn * KP * 16;
-    pack_x(X, M, K, xp);
-    cvt_bf16_to_f32(reinterpret_cast<const uint16_t*>(br), bias, D);
+    pack_x(dtype, reinterpret_cast<const void*>(x), M, K, xp);
+    load_f32(dtype, reinterpret_cast<const void*>(br), D, bias);
+    const TileFn* tiles = bf ? kTilesBf16 : kTilesF32;
+    const auto epi = bf ? epilogue<CALICO_BF16> : epilogue<CALICO_F32>;
 
     // hidden row of output row m (image m / nq, query m % nq)
     auto out_row = [&](int64_t m) { return spans[2 * (m / nq)] * L + spans[2 * (m / nq) + 1] + m % nq; };
@@ -272,7 +341,7 @@ int cam_reintegrate_fused_cpu(int dtype, int64_t hidden, int64_t out, int64_t x,
                 bool covered = false;
                 for (int64_t j = 0; j < nimg && !covered; j++)
                     covered = spans[2 * j] == b && l >= spans[2 * j + 1] && l < spans[2 * j + 1] + nq;
-                if (!covered) std::memcpy(O + r * D, H + r * D, static_cast<size_t>(D) * 2);
+                if (!covered) std::memcpy(O + r * D * es, H + r * D * es, static_cast<size_t>(D * es));
             }
         }
 #pragma omp for schedule(dynamic, 1)
@@ -283,11 +352,12 @@ int cam_reintegrate_fused_cpu(int dtype, int64_t hidden, int64_t out, int64_t x,
                 const int mv = static_cast<int>(std::min<int64_t>(kMaxMV, MVn - mv0));
                 for (int64_t n0 = p0; n0 < p1; n0 += kMaxNB) {
                     const int nb = static_cast<int>(std::min<int64_t>(kMaxNB, p1 - n0));
-                    tile_for(mv, nb)(xp, W, n0, K, mv0, st, static_cast<int>(n0 - p0));
+                    tiles[(mv - 1) * kMaxNB + nb - 1](xp, reinterpret_cast<const void*>(wr), n0, K, mv0, st,
+                                                      static_cast<int>(n0 - p0));
                 }
                 const int rows = static_cast<int>(std::min<int64_t>(16 * mv, M - 16 * mv0));
                 for (int r = 0; r < rows; r++) hrow[r] = out_row(16 * mv0 + r);
-                epilogue(H, O, bias, st, hrow, rows, p0, p1, D);
+                epi(H, O, bias, st, hrow, rows, p0, p1, D);
             }
         }
     }
@@ -324,12 +394,12 @@ extern "C" int calico_cam_reintegrate_fused(int device, int dtype, int64_t hidde
     if (!hidden || !out || (n_img > 0 && (!x || !wr || !br || !spans)))
         return set_error(CALICO_ERR_ARG, "cam_reintegrate_fused: null address");
     if (!calico::cam_reintegrate_fused_cpu_available(dtype))
-        return set_error(CALICO_ERR_UNSUPPORTED, "cam_reintegrate_fused: needs BF16 (dtype code " +
-                                                     std::to_string(dtype) + ") and a CPU with AVX512-BF16");
+        return set_error(CALICO_ERR_UNSUPPORTED, "cam_reintegrate_fused: needs F32 on an AVX-512 CPU or BF16 on an "
+                                                 "AVX512-BF16 CPU (dtype code " + std::to_string(dtype) + ")");
     if (n_img == 0) {
         if (hidden != out)
             std::memcpy(reinterpret_cast<void*>(out), reinterpret_cast<const void*>(hidden),
-                        static_cast<size_t>(batch * seq * dim) * 2);
+                        static_cast<size_t>(batch * seq * dim * calico::dtype_size(dtype)));
         return CALICO_OK;
     }
     return calico::cam_reintegrate_fused_cpu(dtype, hidden, out, x, wr, br, reinterpret_cast<const int64_t*>(spans),

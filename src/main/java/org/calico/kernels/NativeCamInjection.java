@@ -5,8 +5,9 @@ import org.bytedeco.pytorch.global.torch;
 
 /**
  * Native {@link CamInjectionOp} (CPU or CUDA). adapt: one kernel (gather of the last-instruction rows, one pass over
- * Wa for every batch row, bias, broadcast add onto the queries). reintegrate: on a CPU with AVX512-BF16 in BF16, one
- * kernel (the projection accumulated in fp32 and added straight into the hidden rows, one rounding); otherwise one
+ * Wa for every batch row, bias, broadcast add onto the queries). reintegrate: on an AVX-512 CPU in F32 (BF16: with
+ * AVX512-BF16), one kernel (the projection accumulated in fp32 and added straight into the hidden rows, one rounding)
+ * when the image spans do not overlap; otherwise one
  * GEMM for all images (proj = addmm(br, x, Wr^T), [nImg*Nq, D]) and one scatter-add kernel. Both run out of place
  * (the copy of hidden is fused with the add) or in place (only span rows are touched). No autograd.
  */

@@ -221,8 +221,8 @@ public final class NativeOps {
     }
 
     /**
-     * True when {@link #camReintegrateFused} runs for {@code hidden}'s device and dtype on this machine (CPU, BF16,
-     * a CPU with AVX512-BF16).
+     * True when {@link #camReintegrateFused} runs for {@code hidden}'s device and dtype on this machine (CPU only:
+     * F32 on an AVX-512 CPU, BF16 on an AVX512-BF16 CPU).
      */
     public static boolean camReintegrateFusedAvailable(Tensor hidden) {
         NativeLibrary.require();
