@@ -121,6 +121,33 @@ int calico_cam_reintegrate_fused(int device, int dtype, int64_t hidden, int64_t 
 int calico_cam_reintegrate_fused_available(int device, int dtype);
 
 /**
+ * Linear layer with the residual fused, CPU only (F32 with AVX-512F, BF16 with AVX512-BF16):
+ *   y[i, j] = residual[i, j] + b[j] + sum_l x[i, l] * w[j, l]      (residual, b: 0 = none)
+ * x [m, k], w [n, k] (nn.Linear layout), b [n], residual / y [m, n], all contiguous, one dtype; fp32 accumulation,
+ * one rounding per element. residual may equal y (in place). CALICO_ERR_UNSUPPORTED where
+ * calico_linear_available says 0 (then: addmm).
+ */
+int calico_linear(int device, int dtype, int64_t x, int64_t w, int64_t b, int64_t residual, int64_t y, int64_t m,
+                  int64_t n, int64_t k, int64_t stream);
+
+/** 1 if calico_linear runs for this device code and dtype on this machine, else 0. */
+int calico_linear_available(int device, int dtype);
+
+/**
+ * Q-Former cross-attention with the K / V projections folded into the queries and the output (CPU only, F32 with
+ * AVX-512F, BF16 with AVX512-BF16; see qformer_xattn.cpp): out = MHA(hidden Wq^T + bq, encoder Wk^T + bk,
+ * encoder Wv^T + bv) with heads of dq / heads, computed as softmax((q_h Wk_h) enc^T / sqrt(dh)) enc Wv_h^T + bv_h
+ * (exact: q_h . bk_h is constant over the keys). hidden [batch, nq, dq], encoder [batch, seq, de], wq [dq, dq],
+ * bq [dq], wk_t = Wk^T [de, dq], wv [dq, de], bv [dq], out [batch, nq, dq], all contiguous, one dtype.
+ */
+int calico_qformer_xattn_folded(int device, int dtype, int64_t hidden, int64_t encoder, int64_t wq, int64_t bq,
+                                int64_t wk_t, int64_t wv, int64_t bv, int64_t out, int64_t batch, int64_t nq,
+                                int64_t dq, int64_t seq, int64_t de, int64_t heads, int64_t stream);
+
+/** 1 if calico_qformer_xattn_folded runs for this device code and dtype on this machine, else 0. */
+int calico_qformer_xattn_folded_available(int device, int dtype);
+
+/**
  * SAM output upscaling, stage 1. A ConvTranspose2d(k2, s2) is run before as one GEMM per image,
  * y[n] = Wt [4*c, c_in] @ x[n] [c_in, h*w], with Wt's rows ordered (a, b, o): y [n, 4*c, h, w] contiguous. Then
  *   out[n, o, 2i+a, 2j+b] = GELU(LayerNorm_c(y[n, (2a+b)*c : +c, i, j] + bias) * ln_w + ln_b)   (LayerNorm2d, eps)

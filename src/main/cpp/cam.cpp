@@ -6,8 +6,12 @@
 // scatter_add: out[b, l, :] = hidden[b, l, :] + sum_{images j on row b whose span covers l} proj[j, l - s_j, :]
 //              (proj = x Wr^T + br comes from one GEMM for all images; this pass fuses the copy of hidden with the
 //              scatter-add, or touches only the span rows when out == hidden)
+// reintegrate_fused: the same without proj in memory, for spans that do not overlap: gemm_rows (gemm_rows.cpp)
+//              writes hidden row + br + x Wr^T straight into each span row (F32 / BF16 on AVX-512 CPUs)
 #include <algorithm>
+#include <cstring>
 #include <string>
+#include <vector>
 
 #include "kernel_util.h"
 
@@ -171,6 +175,41 @@ int cam_scatter_add_cpu(int dtype, int64_t hidden, int64_t out, int64_t proj, co
     return CALICO_OK;
 }
 
+int cam_reintegrate_fused_cpu(int dtype, int64_t hidden, int64_t out, int64_t x, int64_t wr, int64_t br,
+                              const int64_t* spans, int64_t B, int64_t L, int64_t D, int64_t nimg, int64_t nq,
+                              int64_t dq) {
+    for (int64_t j = 0; j < nimg; j++) {
+        const int64_t b = spans[2 * j], s = spans[2 * j + 1];
+        if (b < 0 || b >= B || s < 0 || s + nq > L)
+            return set_error(CALICO_ERR_ARG, "cam_reintegrate_fused: span " + std::to_string(j) + " (row " +
+                                                 std::to_string(b) + ", start " + std::to_string(s) + ", length " +
+                                                 std::to_string(nq) + ") outside hidden [" + std::to_string(B) +
+                                                 ", " + std::to_string(L) + "]");
+        for (int64_t i = 0; i < j; i++)
+            if (spans[2 * i] == b && spans[2 * i + 1] < s + nq && s < spans[2 * i + 1] + nq)
+                return set_error(CALICO_ERR_ARG, "cam_reintegrate_fused: spans " + std::to_string(i) + " and " +
+                                                     std::to_string(j) + " overlap (use calico_cam_scatter_add)");
+    }
+    const int64_t es = dtype_size(dtype);
+    const char* H = reinterpret_cast<const char*>(hidden);
+    char* O = reinterpret_cast<char*>(out);
+    if (hidden != out) {  // rows no image covers: plain copy
+#pragma omp parallel for num_threads(kernel_threads()) schedule(static) if (B * L * D > 65536)
+        for (int64_t r = 0; r < B * L; r++) {
+            const int64_t b = r / L, l = r % L;
+            bool covered = false;
+            for (int64_t j = 0; j < nimg && !covered; j++)
+                covered = spans[2 * j] == b && l >= spans[2 * j + 1] && l < spans[2 * j + 1] + nq;
+            if (!covered) std::memcpy(O + r * D * es, H + r * D * es, static_cast<size_t>(D * es));
+        }
+    }
+    // output row m = (image j, query q) -> hidden row spans[j].row * L + spans[j].start + q
+    std::vector<int64_t> rows(static_cast<size_t>(nimg * nq));
+    for (int64_t m = 0; m < nimg * nq; m++) rows[m] = spans[2 * (m / nq)] * L + spans[2 * (m / nq) + 1] + m % nq;
+    return gemm_rows(dtype, reinterpret_cast<const void*>(x), nimg * nq, dq, dq, reinterpret_cast<const void*>(wr), D, dq,
+                     reinterpret_cast<const void*>(br), H, rows.data(), D, O, rows.data(), D);
+}
+
 #ifdef CALICO_WITH_CUDA
 int cam_adapt_cuda(int device, int dtype, int64_t hidden, int64_t last_idx, int64_t wa, int64_t ba, int64_t queries, int64_t out,
                    int64_t B, int64_t L, int64_t D, int64_t Dq, int64_t Nq, int64_t hbs, int64_t hrs, int64_t stream);
@@ -233,4 +272,38 @@ extern "C" int calico_cam_scatter_add(int device, int dtype, int64_t hidden, int
     if (device >= 1) return set_error(CALICO_ERR_NO_CUDA, "cam_scatter_add: library built without CUDA");
 #endif
     return set_error(CALICO_ERR_ARG, "cam_scatter_add: unknown device " + std::to_string(device));
+}
+
+extern "C" int calico_cam_reintegrate_fused_available(int device, int dtype) {
+    return device == 0 && calico::gemm_rows_available(dtype) ? 1 : 0;
+}
+
+extern "C" int calico_cam_reintegrate_fused(int device, int dtype, int64_t hidden, int64_t out, int64_t x, int64_t wr,
+                                            int64_t br, int64_t spans, int64_t batch, int64_t seq, int64_t dim,
+                                            int64_t n_img, int64_t nq, int64_t dq, int64_t stream) {
+    calico::clear_error();
+    using calico::set_error;
+    (void)stream;
+    if (device != 0)
+        return set_error(CALICO_ERR_UNSUPPORTED, "cam_reintegrate_fused: CPU only (device " + std::to_string(device) +
+                                                     "); use addmm + calico_cam_scatter_add");
+    if (batch < 0 || seq < 0 || dim <= 0 || n_img < 0 || nq <= 0 || dq <= 0)
+        return set_error(CALICO_ERR_ARG, "cam_reintegrate_fused: bad sizes batch=" + std::to_string(batch) + " seq=" +
+                                             std::to_string(seq) + " dim=" + std::to_string(dim) + " n_img=" +
+                                             std::to_string(n_img) + " nq=" + std::to_string(nq) + " dq=" +
+                                             std::to_string(dq));
+    if (batch * seq == 0) return CALICO_OK;
+    if (!hidden || !out || (n_img > 0 && (!x || !wr || !br || !spans)))
+        return set_error(CALICO_ERR_ARG, "cam_reintegrate_fused: null address");
+    if (!calico::gemm_rows_available(dtype))
+        return set_error(CALICO_ERR_UNSUPPORTED, "cam_reintegrate_fused: needs F32 on an AVX-512 CPU or BF16 on an "
+                                                 "AVX512-BF16 CPU (dtype code " + std::to_string(dtype) + ")");
+    if (n_img == 0) {
+        if (hidden != out)
+            std::memcpy(reinterpret_cast<void*>(out), reinterpret_cast<const void*>(hidden),
+                        static_cast<size_t>(batch * seq * dim * calico::dtype_size(dtype)));
+        return CALICO_OK;
+    }
+    return calico::cam_reintegrate_fused_cpu(dtype, hidden, out, x, wr, br, reinterpret_cast<const int64_t*>(spans),
+                                             batch, seq, dim, n_img, nq, dq);
 }

@@ -129,6 +129,21 @@ constexpr int kSkinnyMaxRows = 8;
  */
 void skinny_rows(int dtype, const void* w, const float* x, float* acc, int64_t n0, int64_t n1, int64_t K, int M);
 
+/** True when {@link gemm_rows} has a path for dtype on this CPU (F32: AVX-512F; BF16: AVX512-BF16). */
+bool gemm_rows_available(int dtype);
+
+/**
+ * Row-mapped matrix product with the epilogue fused (gemm_rows.cpp):
+ *   out[orow(m) * ldo + n] = (res ? res[rrow(m) * ldr + n] : 0) + (bias ? bias[n] : 0) + sum_k x[m, k] w[n, k]
+ * x[m, k] at x + m * ldx + k, w[n, k] at w + n * ldw + k (rows of the nn.Linear layout, possibly a column slice of a
+ * wider matrix); orow(m) = out_rows ? out_rows[m] : m, rrow likewise; bias [N] contiguous; all of dtype; fp32
+ * accumulation, one rounding (BF16). res may alias out when the row maps agree. OpenMP over the output features.
+ * Uses thread_scratch slots 8 (caller) and 9 (workers). CALICO_ERR_UNSUPPORTED where gemm_rows_available is false.
+ */
+int gemm_rows(int dtype, const void* x, int64_t M, int64_t K, int64_t ldx, const void* w, int64_t N, int64_t ldw,
+              const void* bias, const void* res, const int64_t* res_rows, int64_t ldr, void* out,
+              const int64_t* out_rows, int64_t ldo);
+
 }  // namespace calico
 
 #endif  // CALICO_KERNEL_UTIL_H

@@ -1,7 +1,6 @@
 package org.calico.kernels;
 
 import org.bytedeco.pytorch.Tensor;
-import org.bytedeco.pytorch.global.torch;
 
 /**
  * Native {@link CamInjectionOp} (CPU or CUDA). adapt: one kernel (gather of the last-instruction rows, one pass over
@@ -44,6 +43,6 @@ public final class NativeCamInjection implements CamInjectionOp {
 
     private static Tensor project(Tensor x, ReintegrateWeights w) {
         long nImg = x.size(0), nq = x.size(1), dq = x.size(2);
-        return torch.addmm(w.br(), x.reshape(nImg * nq, dq), w.wr().t()).view(nImg, nq, w.wr().size(0));
+        return NativeOps.linear(x.reshape(nImg * nq, dq), w.wr(), w.br(), null).view(nImg, nq, w.wr().size(0));
     }
 }

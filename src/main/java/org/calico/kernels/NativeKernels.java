@@ -62,6 +62,24 @@ public final class NativeKernels {
                                               @Cast("int64_t") long hBs, @Cast("int64_t") long hRs,
                                               @Cast("int64_t") long stream);
 
+    public static native int calico_qformer_xattn_folded(int device, int dtype, @Cast("int64_t") long hidden,
+                                                         @Cast("int64_t") long encoder, @Cast("int64_t") long wq,
+                                                         @Cast("int64_t") long bq, @Cast("int64_t") long wkT,
+                                                         @Cast("int64_t") long wv, @Cast("int64_t") long bv,
+                                                         @Cast("int64_t") long out, @Cast("int64_t") long batch,
+                                                         @Cast("int64_t") long nq, @Cast("int64_t") long dq,
+                                                         @Cast("int64_t") long seq, @Cast("int64_t") long de,
+                                                         @Cast("int64_t") long heads, @Cast("int64_t") long stream);
+
+    public static native int calico_qformer_xattn_folded_available(int device, int dtype);
+
+    public static native int calico_linear(int device, int dtype, @Cast("int64_t") long x, @Cast("int64_t") long w,
+                                           @Cast("int64_t") long b, @Cast("int64_t") long residual,
+                                           @Cast("int64_t") long y, @Cast("int64_t") long m, @Cast("int64_t") long n,
+                                           @Cast("int64_t") long k, @Cast("int64_t") long stream);
+
+    public static native int calico_linear_available(int device, int dtype);
+
     public static native int calico_cam_reintegrate_fused(int device, int dtype, @Cast("int64_t") long hidden,
                                                           @Cast("int64_t") long out, @Cast("int64_t") long x,
                                                           @Cast("int64_t") long wr, @Cast("int64_t") long br,

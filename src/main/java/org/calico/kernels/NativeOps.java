@@ -98,6 +98,8 @@ public final class NativeOps {
                     + Arrays.toString(expected).replace("-1", "*"));
     }
 
+    private static Tensor contiguous(Tensor t) { return t == null || t.is_contiguous() ? t : t.contiguous(); }
+
     static Tensor emptyLike(Tensor ref, long... shape) {
         return torch.empty(shape, ref.options(), null);
     }
@@ -218,6 +220,89 @@ public final class NativeOps {
                 nImg == 0 ? 0L : addr(proj), nImg == 0 ? 0L : addr(sp), b, l, dim, nImg, nq, stream(hidden));
         NativeLibrary.check(rc, op + T.shapeString(hidden));
         return out;
+    }
+
+    /** True when {@link #qformerFolded} runs for {@code hidden}'s device and dtype on this machine. */
+    public static boolean qformerFoldedAvailable(Tensor hidden) {
+        NativeLibrary.require();
+        DType d = T.dtype(hidden);
+        return d.code() >= 0 && NativeKernels.calico_qformer_xattn_folded_available(deviceCode(hidden), d.code()) == 1;
+    }
+
+    /**
+     * Q-Former cross-attention with K and V folded (calico_qformer_xattn_folded): hidden [B, Nq, Dq] over encoder
+     * [B, S, De], weights wq [Dq, Dq], bq [Dq], wkT = Wk^T [De, Dq], wv [Dq, De], bv [Dq] (bk drops out of the softmax);
+     * returns [B, Nq, Dq]. CPU only, where {@link #qformerFoldedAvailable} says so.
+     */
+    public static Tensor qformerFolded(Tensor hidden, Tensor encoder, Tensor wq, Tensor bq, Tensor wkT, Tensor wv, Tensor bv,
+                                       int heads) {
+        final String op = "qformer_xattn_folded";
+        NativeLibrary.require();
+        int dt = dtypeCode(hidden, op);
+        requireShape(op, "hidden", hidden, -1, -1, -1);
+        long b = hidden.size(0), nq = hidden.size(1), dq = hidden.size(2);
+        requireShape(op, "encoder", encoder, b, -1, -1);
+        long s = encoder.size(1), de = encoder.size(2);
+        if (heads <= 0 || dq % heads != 0) throw new KernelException(op + ": " + heads + " heads do not divide width " + dq);
+        requireShape(op, "wq", wq, dq, dq);
+        requireShape(op, "bq", bq, dq);
+        requireShape(op, "wkT", wkT, de, dq);
+        requireShape(op, "wv", wv, dq, de);
+        requireShape(op, "bv", bv, dq);
+        Tensor h = contiguous(hidden), e = contiguous(encoder);
+        wq = contiguous(wq);
+        bq = contiguous(bq);
+        wkT = contiguous(wkT);
+        wv = contiguous(wv);
+        bv = contiguous(bv);
+        for (Object[] t : new Object[][] {{"encoder", e}, {"wq", wq}, {"bq", bq}, {"wkT", wkT}, {"wv", wv}, {"bv", bv}})
+            sameDeviceDtype(op, h, (String) t[0], (Tensor) t[1]);
+        Tensor out = emptyLike(hidden, b, nq, dq);
+        if (b == 0) return out;
+        int rc = NativeKernels.calico_qformer_xattn_folded(deviceCode(hidden), dt, addr(h), addr(e), addr(wq), addr(bq),
+                addr(wkT), addr(wv), addr(bv), addr(out), b, nq, dq, s, de, heads, stream(hidden));
+        NativeLibrary.check(rc, op + T.shapeString(hidden) + " over " + T.shapeString(encoder));
+        return out;
+    }
+
+    /** True when {@link #linear} runs our CPU GEMM for {@code x}'s device and dtype on this machine. */
+    public static boolean linearAvailable(Tensor x) {
+        NativeLibrary.require();
+        DType d = T.dtype(x);
+        return d.code() >= 0 && NativeKernels.calico_linear_available(deviceCode(x), d.code()) == 1;
+    }
+
+    /**
+     * The projections of the native ops: {@code residual + x w^T + b} for x [M, K], w [N, K] (nn.Linear layout), b [N]
+     * (or null), residual [M, N] (or null), as a new [M, N] tensor. On an AVX-512 CPU (F32; BF16 with AVX512-BF16)
+     * one calico_linear call (fp32 accumulation, bias and residual in the epilogue, one rounding); elsewhere (CUDA,
+     * F16, other CPUs) LibTorch's addmm, with the residual as its accumulator input (beta = 1).
+     */
+    public static Tensor linear(Tensor x, Tensor w, Tensor b, Tensor residual) {
+        final String op = "linear";
+        requireShape(op, "x", x, -1, -1);
+        long m = x.size(0), k = x.size(1);
+        requireShape(op, "w", w, -1, k);
+        long n = w.size(0);
+        if (b != null) requireShape(op, "b", b, n);
+        if (residual != null) requireShape(op, "residual", residual, m, n);
+        DType d = T.dtype(x);
+        if (!linearAvailable(x)) {
+            if (residual != null) {
+                Tensor out = torch.addmm(residual, x, w.t());
+                return b != null ? out.add_(b) : out;
+            }
+            return b != null ? torch.addmm(b, x, w.t()) : torch.mm(x, w.t());
+        }
+        Tensor xc = contiguous(x), wc = contiguous(w), bc = contiguous(b), rc0 = contiguous(residual);
+        sameDeviceDtype(op, xc, "w", wc);
+        sameDeviceDtype(op, xc, "b", bc);
+        sameDeviceDtype(op, xc, "residual", rc0);
+        Tensor y = emptyLike(x, m, n);
+        int rc = NativeKernels.calico_linear(0, d.code(), addr(xc), addr(wc), bc == null ? 0L : addr(bc),
+                rc0 == null ? 0L : addr(rc0), addr(y), m, n, k, 0L);
+        NativeLibrary.check(rc, op + T.shapeString(x) + "x" + T.shapeString(w));
+        return y;
     }
 
     /**

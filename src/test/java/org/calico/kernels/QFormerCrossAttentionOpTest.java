@@ -72,7 +72,24 @@ class QFormerCrossAttentionOpTest {
             Tensor after = nat.forward(hidden, enc, w);
             assertTrue(T.maxAbsDiff(before, after) > 1e-2, "output did not change after the weight update");
             assertClose("after update", new TorchQFormerCrossAttention().forward(hidden, enc, w), after, 1e-5, 1e-4);
+
+            // the folded path (few queries, many tokens) caches Wk^T: it must follow an in-place update of wk too
+            Tensor h2 = randn(2, 3, 48), e2 = randn(2, 40, 40);
+            assertTrue(NativeQFormerCrossAttention.foldingPays(3, 40, 12));
+            Tensor f1 = nat.forward(h2, e2, w);
+            assertClose("folded", new TorchQFormerCrossAttention().forward(h2, e2, w), f1, 1e-5, 1e-4);
+            w.wk().copy_(randn(48, 40));
+            Tensor f2 = nat.forward(h2, e2, w);
+            assertTrue(T.maxAbsDiff(f1, f2) > 1e-2, "folded output did not change after the wk update");
+            assertClose("folded after update", new TorchQFormerCrossAttention().forward(h2, e2, w), f2, 1e-5, 1e-4);
         }
+    }
+
+    @Test
+    void foldingRule() {
+        assertTrue(NativeQFormerCrossAttention.foldingPays(32, 257, 64), "BLIP-2: 32 queries over 257 tokens, dh 64");
+        assertTrue(!NativeQFormerCrossAttention.foldingPays(33, 4096, 32));
+        assertTrue(!NativeQFormerCrossAttention.foldingPays(32, 32, 16));
     }
 
     @Test

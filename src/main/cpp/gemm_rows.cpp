@@ -1,23 +1,22 @@
-// cam_project.cpp -- CAM reintegration with the projection fused into the scatter-add, CPU: BF16 (AVX512-BF16) and
-// F32 (AVX-512F).
+// gemm_rows.cpp -- y = x W^T (+ bias) (+ residual) on the CPU with the epilogue fused and rows mapped, F32 (AVX-512F)
+// and BF16 (AVX512-BF16): the projections of CALICO's native ops (Q-Former q and K|V, CEM q, K|V and the residual
+// output projection, CAM reintegration straight into the hidden rows of each image's span).
 //
-//   out[b_j, s_j + q, :] = hidden[b_j, s_j + q, :] + br + x[j, q, :] @ Wr^T     (image j, query q)
+//   out[orow(m), n] = (residual[rrow(m), n]) + bias[n] + sum_k x[m, k] W[n, k]
 //
-// The unfused path (cam.cpp) runs proj = addmm(br, x, Wr^T) in LibTorch (oneDNN / BLAS) and then the scatter-add:
-// proj makes a round trip through memory and, in BF16, is rounded before the add. Here the product accumulates in
-// fp32 (BF16: VDPBF16PS, two products per lane; F32: FMA) and each output element is computed once, straight into
-// the hidden row it belongs to (BF16: one rounding).
+// LibTorch's addmm runs these through OpenBLAS (F32) or oneDNN (BF16) and a separate pass for a residual or a
+// scatter; here the product accumulates in fp32 (BF16: VDPBF16PS, two products per lane; F32: FMA) and each output
+// element is produced once, in the row it belongs to (BF16: one rounding).
 //
-// Layout. M = n_img * nq rows of x, N = dim output features, K = dq. The product runs with the M rows in the 16
-// vector lanes: x is packed once per call, xp[m / 16][k][m % 16] (BF16: k counts pairs, two bf16 per 32-bit lane),
-// and each weight word (BF16: the pair Wr[n, k:k+2]; F32: Wr[n, k]) is broadcast, so the weights are read in their
-// stored [N, K] layout (no per-call packing of the 6 MB matrix). A micro-tile is MV vectors of rows (MV * 16 rows)
-// x NB output features: MV * NB accumulators, MV loads and NB broadcasts per MV * NB VDPBF16PS / FMA (4 x 6; on
-// the Zen 4 it was tuned on that runs at the VDPBF16PS issue rate, see docs/performance.md). Tiles store their
-// accumulators column by column into a per-thread panel (kPanel features x 64 rows); the epilogue transposes it in
-// 16 x 16 register blocks and adds hidden and br in fp32, prefetching the next panel's slice of each (scattered)
-// hidden row. OpenMP splits the output features by panels. Spans must not overlap (the Java side falls back to the
-// unfused path when they do). Other rows: copied from hidden (out of place) or untouched (in place).
+// Layout. M rows of x, N output features, K inputs. The product runs with the M rows in the 16 vector lanes: x is
+// packed once per call, xp[m / 16][k][m % 16] (BF16: k counts pairs, two bf16 per 32-bit lane), and each weight word
+// (BF16: the pair W[n, k:k+2]; F32: W[n, k]) is broadcast, so the weights are read in their stored [N, K] layout
+// (no per-call packing of a weight matrix). A micro-tile is MV vectors of rows (MV * 16 rows) x NB output features:
+// MV * NB accumulators, MV loads and NB broadcasts per MV * NB VDPBF16PS / FMA (4 x 6; on the Zen 4 it was tuned on
+// that runs at the VDPBF16PS / FMA issue rate, see docs/performance.md). Tiles store their accumulators column by
+// column into a per-thread panel (kPanel features x 64 rows); the epilogue transposes it in 16 x 16 register blocks
+// and adds bias and residual in fp32, prefetching the next panel's slice of each (possibly scattered) row. OpenMP
+// splits the output features by panels.
 #include <algorithm>
 #include <string>
 #include <type_traits>
@@ -54,7 +53,7 @@ constexpr int kPanelRows = 16 * kMaxMV;
 // runs wherever AVX-512F does
 template <int DT, int MV, int NB>
 __attribute__((target("avx512f,avx512bf16,avx512bw,avx512vl")))
-void tile(const uint32_t* __restrict xp, const void* __restrict wv, int64_t n0, int64_t K, int64_t mv0,
+void tile(const uint32_t* __restrict xp, const void* __restrict wv, int64_t ldw, int64_t n0, int64_t K, int64_t mv0,
           float* __restrict st, int col0) {
     constexpr bool BF = DT == CALICO_BF16;
     const int64_t KS = BF ? K / 2 : K;         // full steps
@@ -68,8 +67,8 @@ void tile(const uint32_t* __restrict xp, const void* __restrict wv, int64_t n0, 
     const uint32_t* wr[NB];  // BF16: row n as 16-bit elements, read in pairs; F32: row n as floats' bits
 #pragma GCC unroll 6
     for (int j = 0; j < NB; j++)
-        wr[j] = BF ? reinterpret_cast<const uint32_t*>(static_cast<const uint16_t*>(wv) + (n0 + j) * K)
-                   : static_cast<const uint32_t*>(wv) + (n0 + j) * K;
+        wr[j] = BF ? reinterpret_cast<const uint32_t*>(static_cast<const uint16_t*>(wv) + (n0 + j) * ldw)
+                   : static_cast<const uint32_t*>(wv) + (n0 + j) * ldw;
     for (int64_t k = 0; k < KS; k++) {
         __m512 xv[MV];
 #pragma GCC unroll 4
@@ -106,7 +105,7 @@ void tile(const uint32_t* __restrict xp, const void* __restrict wv, int64_t n0, 
         for (int j = 0; j < NB; j++) _mm512_store_ps(st + (col0 + j) * kPanelRows + v * 16, acc[v][j]);
 }
 
-using TileFn = void (*)(const uint32_t*, const void*, int64_t, int64_t, int64_t, float*, int);
+using TileFn = void (*)(const uint32_t*, const void*, int64_t, int64_t, int64_t, int64_t, float*, int);
 
 template <int DT, int MV>
 TileFn tile_for_nb(int nb) {
@@ -148,14 +147,14 @@ const TileFn* const kTilesF32 = kTableF32.fn;
  * x [M, K] -> xp, rows past M zero. BF16: [ceil(M/16)][ceil(K/2)][16] 32-bit pairs (k, k+1), the upper half zero
  * past K; F32: [ceil(M/16)][K][16] floats.
  */
-void pack_x(int dtype, const void* xv, int64_t M, int64_t K, uint32_t* xp) {
+void pack_x(int dtype, const void* xv, int64_t M, int64_t K, int64_t ldx, uint32_t* xp) {
     const int64_t MVn = (M + 15) / 16;
     if (dtype == CALICO_F32) {
         const uint32_t* x = static_cast<const uint32_t*>(xv);
         for (int64_t mv = 0; mv < MVn; mv++)
             for (int64_t k = 0; k < K; k++) {
                 uint32_t* dst = xp + (mv * K + k) * 16;
-                for (int i = 0; i < 16; i++) dst[i] = mv * 16 + i < M ? x[(mv * 16 + i) * K + k] : 0u;
+                for (int i = 0; i < 16; i++) dst[i] = mv * 16 + i < M ? x[(mv * 16 + i) * ldx + k] : 0u;
             }
         return;
     }
@@ -168,8 +167,8 @@ void pack_x(int dtype, const void* xv, int64_t M, int64_t K, uint32_t* xp) {
                 const int64_t m = mv * 16 + i;
                 uint32_t lo = 0, hi = 0;
                 if (m < M) {
-                    lo = x[m * K + 2 * k2];
-                    hi = 2 * k2 + 1 < K ? x[m * K + 2 * k2 + 1] : 0;
+                    lo = x[m * ldx + 2 * k2];
+                    hi = 2 * k2 + 1 < K ? x[m * ldx + 2 * k2 + 1] : 0;
                 }
                 dst[i] = lo | (hi << 16);
             }
@@ -212,16 +211,16 @@ inline void transpose16(__m512 r[16]) {
 
 /**
  * Epilogue of one m-block of a panel: st holds the accumulators column by column (st[col * kPanelRows + row]);
- * 16 x 16 blocks are transposed in registers, and for each output row m < M (hidden row hrow_of[m - row0])
- *   out[c] = bf16(hidden[c] + (bias[c] + acc)),  c in [p0, p1)
+ * 16 x 16 blocks are transposed in registers, and for each row i < rows of the block
+ *   out[orow[i] * ldo + c] = (R ? R[rrow[i] * ldr + c] : 0) + (bias[c] + acc),  c in [p0, p1)
  * (BF16: rounded to nearest even, NaN -> 0x7fc0, as c10 and cvt_f32_to_bf16; F32: stored as is).
  */
 template <int DT>
 __attribute__((target("avx512f,avx512bw,avx512vl")))
-void epilogue(const void* Hv, void* Ov, const float* bias, const float* st, const int64_t* hrow, int rows,
-              int64_t p0, int64_t p1, int64_t D) {
+void epilogue(const void* Rv, const int64_t* rrow, int64_t ldr, void* Ov, const int64_t* orow, int64_t ldo,
+              const float* bias, const float* st, int rows, int64_t p0, int64_t p1) {
     using E = std::conditional_t<DT == CALICO_F32, float, uint16_t>;
-    const E* H = static_cast<const E*>(Hv);
+    const E* R = static_cast<const E*>(Rv);
     E* O = static_cast<E*>(Ov);
     const __m512i round_bias = _mm512_set1_epi32(0x7fff), one = _mm512_set1_epi32(1), qnan = _mm512_set1_epi32(0x7fc0);
     for (int v = 0; v * 16 < rows; v++) {
@@ -235,24 +234,27 @@ void epilogue(const void* Hv, void* Ov, const float* bias, const float* st, cons
             const __m512 b = _mm512_maskz_loadu_ps(mk, bias + p0 + cb);
             const int n = std::min(16, rows - v * 16);
             for (int i = 0; i < n; i++) {
-                const int64_t off = hrow[v * 16 + i] * D + p0 + cb;
-                // the next panel's slice of this row, one panel (~0.1 ms of products) ahead: the rows are scattered
-                // over hidden, so the hardware prefetchers do not see them coming
-                _mm_prefetch(reinterpret_cast<const char*>(H + off + kPanel), _MM_HINT_T1);
-                _mm_prefetch(reinterpret_cast<const char*>(O + off + kPanel), _MM_HINT_T1);
+                const int64_t ooff = orow[v * 16 + i] * ldo + p0 + cb;
+                const int64_t roff = R ? rrow[v * 16 + i] * ldr + p0 + cb : 0;
+                // the next panel's slice of this row, one panel (~0.1 ms of products) ahead: the rows may be
+                // scattered (CAM spans), so the hardware prefetchers do not see them coming
+                if (R) _mm_prefetch(reinterpret_cast<const char*>(R + roff + kPanel), _MM_HINT_T1);
+                _mm_prefetch(reinterpret_cast<const char*>(O + ooff + kPanel), _MM_HINT_T1);
+                __m512 y = _mm512_add_ps(b, r[i]);
                 if constexpr (DT == CALICO_F32) {
-                    const __m512 h = _mm512_maskz_loadu_ps(mk, H + off);
-                    _mm512_mask_storeu_ps(O + off, mk, _mm512_add_ps(h, _mm512_add_ps(b, r[i])));
+                    if (R) y = _mm512_add_ps(_mm512_maskz_loadu_ps(mk, R + roff), y);
+                    _mm512_mask_storeu_ps(O + ooff, mk, y);
                     continue;
                 }
-                const __m256i hb = _mm256_maskz_loadu_epi16(mk, H + off);
-                const __m512 h = _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(hb), 16));
-                const __m512 y = _mm512_add_ps(h, _mm512_add_ps(b, r[i]));
+                if (R) {
+                    const __m256i hb = _mm256_maskz_loadu_epi16(mk, R + roff);
+                    y = _mm512_add_ps(_mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(hb), 16)), y);
+                }
                 const __m512i u = _mm512_castps_si512(y);
                 const __m512i lsb = _mm512_and_si512(_mm512_srli_epi32(u, 16), one);
                 __m512i rb = _mm512_srli_epi32(_mm512_add_epi32(_mm512_add_epi32(u, round_bias), lsb), 16);
                 rb = _mm512_mask_mov_epi32(rb, _mm512_cmp_ps_mask(y, y, _CMP_UNORD_Q), qnan);
-                _mm256_mask_storeu_epi16(O + off, mk, _mm512_cvtepi32_epi16(rb));
+                _mm256_mask_storeu_epi16(O + ooff, mk, _mm512_cvtepi32_epi16(rb));
             }
         }
     }
@@ -281,127 +283,91 @@ bool has_avx512_bf16() {
 
 }  // namespace
 
-bool cam_reintegrate_fused_cpu_available(int dtype) {
+bool gemm_rows_available(int dtype) {
     return (dtype == CALICO_BF16 && has_avx512_bf16()) || (dtype == CALICO_F32 && has_avx512());
 }
 
-int cam_reintegrate_fused_cpu(int dtype, int64_t hidden, int64_t out, int64_t x, int64_t wr, int64_t br,
-                              const int64_t* spans, int64_t B, int64_t L, int64_t D, int64_t nimg, int64_t nq,
-                              int64_t dq) {
-    if (!cam_reintegrate_fused_cpu_available(dtype))
-        return set_error(CALICO_ERR_UNSUPPORTED, "cam_reintegrate_fused: needs F32 on an AVX-512 CPU or BF16 on an "
-                                                 "AVX512-BF16 CPU (dtype code " + std::to_string(dtype) + ")");
+int gemm_rows(int dtype, const void* x, int64_t M, int64_t K, int64_t ldx, const void* w, int64_t N, int64_t ldw,
+              const void* bias, const void* res, const int64_t* res_rows, int64_t ldr, void* out,
+              const int64_t* out_rows, int64_t ldo) {
+    if (!gemm_rows_available(dtype))
+        return set_error(CALICO_ERR_UNSUPPORTED, "gemm_rows: needs F32 on an AVX-512 CPU or BF16 on an AVX512-BF16 CPU "
+                                                 "(dtype code " + std::to_string(dtype) + ")");
+    if (M <= 0 || N <= 0) return CALICO_OK;
 #ifdef CALICO_X86
-    for (int64_t j = 0; j < nimg; j++) {
-        const int64_t b = spans[2 * j], s = spans[2 * j + 1];
-        if (b < 0 || b >= B || s < 0 || s + nq > L)
-            return set_error(CALICO_ERR_ARG, "cam_reintegrate_fused: span " + std::to_string(j) + " (row " +
-                                                 std::to_string(b) + ", start " + std::to_string(s) + ", length " +
-                                                 std::to_string(nq) + ") outside hidden [" + std::to_string(B) +
-                                                 ", " + std::to_string(L) + "]");
-        for (int64_t i = 0; i < j; i++)
-            if (spans[2 * i] == b && spans[2 * i + 1] < s + nq && s < spans[2 * i + 1] + nq)
-                return set_error(CALICO_ERR_ARG, "cam_reintegrate_fused: spans " + std::to_string(i) + " and " +
-                                                     std::to_string(j) + " overlap (use calico_cam_scatter_add)");
-    }
-    const char* H = reinterpret_cast<const char*>(hidden);
-    char* O = reinterpret_cast<char*>(out);
     const bool bf = dtype == CALICO_BF16;
-    const int64_t es = bf ? 2 : 4;
-    const bool inplace = hidden == out;
-    const int64_t M = nimg * nq, K = dq, KP = bf ? (K + 1) / 2 : K, MVn = (M + 15) / 16;
-
+    const int64_t KP = bf ? (K + 1) / 2 : K, MVn = (M + 15) / 16;
     // shared by the team (the calling thread is its master): packed x and the bias in fp32
-    float* shared = thread_scratch(8, static_cast<size_t>(MVn * KP * 16 + D + 16));
-    if (!shared) return set_error(CALICO_ERR_ARG, "cam_reintegrate_fused: out of memory for scratch");
+    float* shared = thread_scratch(8, static_cast<size_t>(MVn * KP * 16 + N + 16));
+    if (!shared) return set_error(CALICO_ERR_ARG, "gemm_rows: out of memory for scratch");
     uint32_t* xp = reinterpret_cast<uint32_t*>(shared);  // 64-byte aligned: MVn * KP * 16 words
-    float* bias = shared + MVn * KP * 16;
-    pack_x(dtype, reinterpret_cast<const void*>(x), M, K, xp);
-    load_f32(dtype, reinterpret_cast<const void*>(br), D, bias);
+    float* bf32 = shared + MVn * KP * 16;
+    if (K > 0) pack_x(dtype, x, M, K, ldx, xp);
+    if (bias) load_f32(dtype, bias, N, bf32);
+    else std::memset(bf32, 0, static_cast<size_t>(N) * sizeof(float));
     const TileFn* tiles = bf ? kTilesBf16 : kTilesF32;
     const auto epi = bf ? epilogue<CALICO_BF16> : epilogue<CALICO_F32>;
 
-    // hidden row of output row m (image m / nq, query m % nq)
-    auto out_row = [&](int64_t m) { return spans[2 * (m / nq)] * L + spans[2 * (m / nq) + 1] + m % nq; };
-
-    const int64_t npanel = (D + kPanel - 1) / kPanel;
+    const int64_t npanel = (N + kPanel - 1) / kPanel;
     int failed = 0;
-#pragma omp parallel num_threads(kernel_threads()) if (M * D * K > 262144)
+#pragma omp parallel num_threads(kernel_threads()) if (M * N * K > 262144)
     {
         float* st = thread_scratch(9, static_cast<size_t>(kPanel * kPanelRows));
-        int64_t hrow[kPanelRows];
+        int64_t rrow[kPanelRows], orow[kPanelRows];
         if (!st) {
 #pragma omp atomic write
             failed = 1;
         }
-        if (!inplace) {  // rows no image covers: plain copy
-#pragma omp for schedule(static)
-            for (int64_t r = 0; r < B * L; r++) {
-                const int64_t b = r / L, l = r % L;
-                bool covered = false;
-                for (int64_t j = 0; j < nimg && !covered; j++)
-                    covered = spans[2 * j] == b && l >= spans[2 * j + 1] && l < spans[2 * j + 1] + nq;
-                if (!covered) std::memcpy(O + r * D * es, H + r * D * es, static_cast<size_t>(D * es));
-            }
-        }
+        if (K == 0 && st) std::memset(st, 0, static_cast<size_t>(kPanel * kPanelRows) * sizeof(float));
 #pragma omp for schedule(dynamic, 1)
         for (int64_t p = 0; p < npanel; p++) {
             if (!st) continue;
-            const int64_t p0 = p * kPanel, p1 = std::min<int64_t>(D, p0 + kPanel);
+            const int64_t p0 = p * kPanel, p1 = std::min<int64_t>(N, p0 + kPanel);
             for (int64_t mv0 = 0; mv0 < MVn; mv0 += kMaxMV) {
                 const int mv = static_cast<int>(std::min<int64_t>(kMaxMV, MVn - mv0));
-                for (int64_t n0 = p0; n0 < p1; n0 += kMaxNB) {
-                    const int nb = static_cast<int>(std::min<int64_t>(kMaxNB, p1 - n0));
-                    tiles[(mv - 1) * kMaxNB + nb - 1](xp, reinterpret_cast<const void*>(wr), n0, K, mv0, st,
-                                                      static_cast<int>(n0 - p0));
-                }
+                if (K > 0)
+                    for (int64_t n0 = p0; n0 < p1; n0 += kMaxNB) {
+                        const int nb = static_cast<int>(std::min<int64_t>(kMaxNB, p1 - n0));
+                        tiles[(mv - 1) * kMaxNB + nb - 1](xp, w, ldw, n0, K, mv0, st, static_cast<int>(n0 - p0));
+                    }
                 const int rows = static_cast<int>(std::min<int64_t>(16 * mv, M - 16 * mv0));
-                for (int r = 0; r < rows; r++) hrow[r] = out_row(16 * mv0 + r);
-                epi(H, O, bias, st, hrow, rows, p0, p1, D);
+                for (int r = 0; r < rows; r++) {
+                    const int64_t m = 16 * mv0 + r;
+                    rrow[r] = res_rows ? res_rows[m] : m;
+                    orow[r] = out_rows ? out_rows[m] : m;
+                }
+                epi(res, rrow, ldr, out, orow, ldo, bf32, st, rows, p0, p1);
             }
         }
     }
-    if (failed) return set_error(CALICO_ERR_ARG, "cam_reintegrate_fused: out of memory for per-thread scratch");
+    if (failed) return set_error(CALICO_ERR_ARG, "gemm_rows: out of memory for per-thread scratch");
     return CALICO_OK;
 #else
-    (void)hidden, (void)out, (void)x, (void)wr, (void)br, (void)spans, (void)B, (void)L, (void)D, (void)nimg, (void)nq,
-        (void)dq;
+    (void)x, (void)K, (void)ldx, (void)w, (void)ldw, (void)bias, (void)res, (void)res_rows, (void)ldr, (void)out,
+        (void)out_rows, (void)ldo;
     return CALICO_ERR_UNSUPPORTED;
 #endif
 }
 
 }  // namespace calico
 
-extern "C" int calico_cam_reintegrate_fused_available(int device, int dtype) {
-    return device == 0 && calico::cam_reintegrate_fused_cpu_available(dtype) ? 1 : 0;
+extern "C" int calico_linear_available(int device, int dtype) {
+    return device == 0 && calico::gemm_rows_available(dtype) ? 1 : 0;
 }
 
-extern "C" int calico_cam_reintegrate_fused(int device, int dtype, int64_t hidden, int64_t out, int64_t x, int64_t wr,
-                                            int64_t br, int64_t spans, int64_t batch, int64_t seq, int64_t dim,
-                                            int64_t n_img, int64_t nq, int64_t dq, int64_t stream) {
+extern "C" int calico_linear(int device, int dtype, int64_t x, int64_t w, int64_t b, int64_t residual, int64_t y,
+                             int64_t m, int64_t n, int64_t k, int64_t stream) {
     calico::clear_error();
     using calico::set_error;
     (void)stream;
     if (device != 0)
-        return set_error(CALICO_ERR_UNSUPPORTED, "cam_reintegrate_fused: CPU only (device " + std::to_string(device) +
-                                                     "); use addmm + calico_cam_scatter_add");
-    if (batch < 0 || seq < 0 || dim <= 0 || n_img < 0 || nq <= 0 || dq <= 0)
-        return set_error(CALICO_ERR_ARG, "cam_reintegrate_fused: bad sizes batch=" + std::to_string(batch) + " seq=" +
-                                             std::to_string(seq) + " dim=" + std::to_string(dim) + " n_img=" +
-                                             std::to_string(n_img) + " nq=" + std::to_string(nq) + " dq=" +
-                                             std::to_string(dq));
-    if (batch * seq == 0) return CALICO_OK;
-    if (!hidden || !out || (n_img > 0 && (!x || !wr || !br || !spans)))
-        return set_error(CALICO_ERR_ARG, "cam_reintegrate_fused: null address");
-    if (!calico::cam_reintegrate_fused_cpu_available(dtype))
-        return set_error(CALICO_ERR_UNSUPPORTED, "cam_reintegrate_fused: needs F32 on an AVX-512 CPU or BF16 on an "
-                                                 "AVX512-BF16 CPU (dtype code " + std::to_string(dtype) + ")");
-    if (n_img == 0) {
-        if (hidden != out)
-            std::memcpy(reinterpret_cast<void*>(out), reinterpret_cast<const void*>(hidden),
-                        static_cast<size_t>(batch * seq * dim * calico::dtype_size(dtype)));
-        return CALICO_OK;
-    }
-    return calico::cam_reintegrate_fused_cpu(dtype, hidden, out, x, wr, br, reinterpret_cast<const int64_t*>(spans),
-                                             batch, seq, dim, n_img, nq, dq);
+        return set_error(CALICO_ERR_UNSUPPORTED, "linear: CPU only (device " + std::to_string(device) + "); use addmm");
+    if (m < 0 || n < 0 || k < 0)
+        return set_error(CALICO_ERR_ARG, "linear: bad sizes m=" + std::to_string(m) + " n=" + std::to_string(n) +
+                                             " k=" + std::to_string(k));
+    if (m == 0 || n == 0) return CALICO_OK;
+    if (!y || (k > 0 && (!x || !w))) return set_error(CALICO_ERR_ARG, "linear: null x, w or y address");
+    return calico::gemm_rows(dtype, reinterpret_cast<const void*>(x), m, k, k, reinterpret_cast<const void*>(w), n, k,
+                             reinterpret_cast<const void*>(b), reinterpret_cast<const void*>(residual), nullptr, n,
+                             reinterpret_cast<void*>(y), nullptr, n);
 }
