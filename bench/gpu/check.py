@@ -83,7 +83,8 @@ def case_qformer(lib, gen, B, Nq=32, Dq=768, S=257, De=1408, H=12):
         "kernel_native": lambda: K.mha(lib, q, kv, kv, out, B, H, Nq, S, d, (Nq * Dq, Dq), (S * 2 * Dq, 2 * Dq),
                                        (S * 2 * Dq, 2 * Dq), (Nq * Dq, Dq), 0, Dq),
         "kernel_eager": lambda: R.mha(q.view(B, Nq, Dq), k_c, v_c, H),
-        "variants": {"native, K and V from two GEMMs": lambda: K.qformer_cross_attention(lib, hidden, enc, p, split_kv=True)},
+        "variants": {"native, K and V from two GEMMs": lambda: K.qformer_cross_attention(lib, hidden, enc, p, split_kv=True),
+                     "K/V folded (the CPU path's algebra, LibTorch GEMMs)": lambda: K.qformer_folded(hidden, enc, p)},
         "stages": {
             "q GEMM": lambda: torch.addmm(w["bq"], hidden.reshape(-1, Dq), w["wq"].t()),
             "K|V GEMM (native: one)": lambda: torch.addmm(p["bkv"], enc.reshape(-1, De), p["wkv"].t()),

@@ -114,6 +114,24 @@ def qformer_cross_attention(lib, hidden, encoder, p, split_kv=False):
                (Nq * Dq, Dq), 0, Dq)
 
 
+def qformer_folded(hidden, encoder, p):
+    """Q-Former cross-attention with K and V folded into the queries and the output (the CPU path of the Java op,
+    src/main/cpp/qformer_xattn.cpp), here with LibTorch GEMMs only: a GPU probe of whether the 0.62x multiply-adds
+    at BLIP-2 shapes pay on the device too. bk drops out of the softmax; bv passes through (rows of P sum to 1)."""
+    B, Nq, Dq = hidden.shape
+    S, De = encoder.shape[1], encoder.shape[2]
+    H = p["heads"]
+    d = Dq // H
+    q = torch.addmm(p["bq"], hidden.reshape(B * Nq, Dq), p["wq"].t())
+    qk = torch.bmm(q.view(B * Nq, H, d).transpose(0, 1), p["wk"].view(H, d, De))          # [H, B*Nq, De]
+    qk = qk.view(H, B, Nq, De).transpose(0, 1).reshape(B, H * Nq, De)
+    s = torch.bmm(qk, encoder.transpose(1, 2))                                             # [B, H*Nq, S]
+    pr = torch.softmax(s.float() * (d ** -0.5), -1).to(hidden.dtype)
+    px = torch.bmm(pr, encoder).view(B, H, Nq, De).transpose(0, 1).reshape(H, B * Nq, De)
+    o = torch.bmm(px, p["wv"].view(H, d, De).transpose(1, 2))                             # [H, B*Nq, d]
+    return o.transpose(0, 1).reshape(B, Nq, Dq) + p["bv"]
+
+
 def layer_norm(lib, x, w, b, eps):
     c = x.shape[-1]
     xc = x.contiguous()
