@@ -11,7 +11,7 @@ if(CALICO_CUDA_EMU)
     # The .cu files are included from generated .cpp wrappers (a LANGUAGE property on the .cu files themselves
     # would also change how the CUDA build of calico_kernels compiles them).
     set(_emu_cu)
-    foreach(_cu attention cam sam_upscale layer_norm skinny_gemm)
+    foreach(_cu attention attention_tc cam sam_upscale layer_norm skinny_gemm)
       set(_wrap ${CMAKE_CURRENT_BINARY_DIR}/cuda_emu/${_cu}_emu.cpp)
       set(_content "// generated: ${_cu}.cu compiled against the CPU emulation\n#include \"${_cu}.cu\"\n")
       set(_old "")

@@ -25,6 +25,13 @@
 
 namespace calico {
 
+// attention_tc.cu: the tensor-core kernel for BF16 / F16 long-query shapes (opt-in, CALICO_MHA_TC=1)
+bool mha_tc_enabled();
+bool mha_tc_covers(int dtype, int dp, int64_t Lq, int64_t Lk);
+int mha_tc_cuda(int dtype, int dp, int64_t q, int64_t k, int64_t v, int64_t o, int64_t B, int64_t H, int64_t Lq,
+                int64_t Lk, int64_t d, int64_t qbs, int64_t qrs, int64_t kbs, int64_t krs, int64_t vbs, int64_t vrs,
+                int64_t obs, int64_t ors, float scale, bool vec, int64_t stream);
+
 namespace {
 
 constexpr int kThreads = 128;
@@ -441,6 +448,9 @@ int mha_cuda(int device, int dtype, int64_t q, int64_t k, int64_t v, int64_t o, 
     const bool vec = d % 4 == 0 && aligned(q, va) && aligned(k, va) && aligned(v, va) &&
                      (qrs * es) % va == 0 && (krs * es) % va == 0 && (vrs * es) % va == 0 &&
                      (qbs * es) % va == 0 && (kbs * es) % va == 0 && (vbs * es) % va == 0 && (d * es) % va == 0;
+    if (mha_tc_enabled() && mha_tc_covers(dtype, dp, Lq, Lk))
+        return mha_tc_cuda(dtype, dp, q, k, v, o, B, H, Lq, Lk, d, qbs, qrs, kbs, krs, vbs, vrs, obs, ors, scale, vec,
+                           stream);
     MhaParams p{B, H, Lq, Lk, d, qbs, qrs, kbs, krs, vbs, vrs, obs, ors, scale * 1.4426950408889634f, 1, 0, vec ? 1 : 0};
     const int shape = pick_shape(dp, Lq, Lk);
     cudaStream_t st = reinterpret_cast<cudaStream_t>(stream);

@@ -27,14 +27,17 @@ template <typename T> struct CudaElem;
 template <> struct CudaElem<float> {
     __device__ static inline float load(const float* p) { return *p; }
     __device__ static inline void store(float* p, float v) { *p = v; }
+    __device__ static inline float convert(float v) { return v; }
 };
 template <> struct CudaElem<__nv_bfloat16> {
     __device__ static inline float load(const __nv_bfloat16* p) { return __bfloat162float(*p); }
     __device__ static inline void store(__nv_bfloat16* p, float v) { *p = __float2bfloat16(v); }
+    __device__ static inline __nv_bfloat16 convert(float v) { return __float2bfloat16(v); }
 };
 template <> struct CudaElem<__half> {
     __device__ static inline float load(const __half* p) { return __half2float(*p); }
     __device__ static inline void store(__half* p, float v) { *p = __float2half(v); }
+    __device__ static inline __half convert(float v) { return __float2half(v); }
 };
 
 /** Four consecutive elements -> fp32 (16-byte load for f32, 8-byte for the 2-byte types; caller checked alignment). */

@@ -61,6 +61,24 @@ def f32(obj):
 # Every builder returns: shape label, native callable, eager callable (same dtype), fp32 reference callable, and
 # optionally ("kernel" timing) the fused kernel alone vs the eager code it replaces, on identical inputs.
 
+def with_env(name, value, fn):
+    """fn run with the environment variable name=value (read by the native library at each call), then restored."""
+    def run():
+        old = os.environ.get(name)
+        os.environ[name] = value
+        try:
+            return fn()
+        finally:
+            if old is None:
+                del os.environ[name]
+            else:
+                os.environ[name] = old
+    return run
+
+
+TC_VARIANT = "tensor-core attention (CALICO_MHA_TC=1; BF16/F16, >= 64 queries)"
+
+
 def case_qformer(lib, gen, B, Nq=32, Dq=768, S=257, De=1408, H=12):
     w = {"heads": H}
     w["wq"], w["bq"] = gen.lin(Dq, Dq)
@@ -84,7 +102,8 @@ def case_qformer(lib, gen, B, Nq=32, Dq=768, S=257, De=1408, H=12):
                                        (S * 2 * Dq, 2 * Dq), (Nq * Dq, Dq), 0, Dq),
         "kernel_eager": lambda: R.mha(q.view(B, Nq, Dq), k_c, v_c, H),
         "variants": {"native, K and V from two GEMMs": lambda: K.qformer_cross_attention(lib, hidden, enc, p, split_kv=True),
-                     "K/V folded (the CPU path's algebra, LibTorch GEMMs)": lambda: K.qformer_folded(hidden, enc, p)},
+                     "K/V folded (the CPU path's algebra, LibTorch GEMMs)": lambda: K.qformer_folded(hidden, enc, p),
+                     TC_VARIANT: with_env("CALICO_MHA_TC", "1", lambda: K.qformer_cross_attention(lib, hidden, enc, p))},
         "stages": {
             "q GEMM": lambda: torch.addmm(w["bq"], hidden.reshape(-1, Dq), w["wq"].t()),
             "K|V GEMM (native: one)": lambda: torch.addmm(p["bkv"], enc.reshape(-1, De), p["wkv"].t()),
@@ -116,7 +135,8 @@ def case_cem(lib, gen, B, SC=257, C=1408, SD=256, CD=1024, H=16):
         "kernel_native": lambda: K.mha(lib, q, kv, kv, a, B, H, SC, SD, d, (SC * C, C), (SD * 2 * C, 2 * C),
                                        (SD * 2 * C, 2 * C), (SC * C, C), 0, C),
         "kernel_eager": lambda: R.mha(q.view(B, SC, C), k_c, v_c, H),
-        "variants": {"native, K and V from two GEMMs": lambda: K.cem_fusion(lib, x, sem, p, split_kv=True)},
+        "variants": {"native, K and V from two GEMMs": lambda: K.cem_fusion(lib, x, sem, p, split_kv=True),
+                     TC_VARIANT: with_env("CALICO_MHA_TC", "1", lambda: K.cem_fusion(lib, x, sem, p))},
         "stages": {
             "2 LayerNorms (calico)": lambda: (K.layer_norm(lib, x, w["nq_w"], w["nq_b"], 1e-6),
                                               K.layer_norm(lib, sem, w["nkv_w"], w["nkv_b"], 1e-6)),
@@ -309,7 +329,8 @@ def case_sam_upscale(lib, gen, N, h=64, Cin=256, C1=64, C2=32):
     }
 
 
-def case_mha(lib, gen, B, H, Lq, Lk, d, shared_kv=False):
+def case_mha(lib, gen, B, H, Lq, Lk, d, shared_kv=False, tc=False):
+    """tc: with CALICO_MHA_TC=1 (the tensor-core kernel of attention_tc.cu where it covers the shape)."""
     C = H * d
     q, k, v = gen.t(B, Lq, C), gen.t(1 if shared_kv else B, Lk, C), gen.t(1 if shared_kv else B, Lk, C)
     o = torch.empty(B, Lq, C, dtype=q.dtype, device=q.device)
@@ -319,8 +340,8 @@ def case_mha(lib, gen, B, H, Lq, Lk, d, shared_kv=False):
         return K.mha(lib, q, k, v, o, B, H, Lq, Lk, d, (Lq * C, C), (kbs, C), (kbs, C), (Lq * C, C))
 
     return {
-        "shape": f"B={B} H={H} Lq={Lq} Lk={Lk} d={d}{' k/v shared' if shared_kv else ''}",
-        "native": native,
+        "shape": f"B={B} H={H} Lq={Lq} Lk={Lk} d={d}{' k/v shared' if shared_kv else ''}{' CALICO_MHA_TC=1' if tc else ''}",
+        "native": with_env("CALICO_MHA_TC", "1", native) if tc else native,
         "eager": lambda: R.mha(q, k, v, H),
         "ref32": lambda: R.mha(f32(q), f32(k), f32(v), H),
     }
@@ -349,6 +370,9 @@ def plan(small, dtypes):
         ("sam.masks", case_sam_masks, dict(N=8), dtypes),
         ("sam.masks", case_sam_masks, dict(N=32), dtypes),
         ("mha f16 check", case_mha, dict(B=2, H=12, Lq=32, Lk=257, d=64), ["f16"]),
+        # the tensor-core kernel (opt-in) at the CEM attention shape, and the SIMT kernel on the same inputs
+        ("mha tensor-core", case_mha, dict(B=4, H=16, Lq=257, Lk=261, d=88, tc=True), ["bf16", "f16"]),
+        ("mha", case_mha, dict(B=4, H=16, Lq=257, Lk=261, d=88), ["bf16", "f16"]),
     ]
     tiny = [
         ("qformer_cross_attention", case_qformer, dict(B=2, Nq=5, Dq=48, S=19, De=40, H=4), dtypes),
@@ -369,6 +393,9 @@ def plan(small, dtypes):
         ("mha", case_mha, dict(B=1, H=1, Lq=5, Lk=9, d=128), dtypes),
         ("mha", case_mha, dict(B=1, H=2, Lq=3, Lk=600, d=32, shared_kv=True), dtypes),
         ("mha", case_mha, dict(B=2, H=1, Lq=4, Lk=0, d=16), ["f32"]),
+        ("mha tensor-core", case_mha, dict(B=1, H=2, Lq=70, Lk=80, d=88, tc=True), ["bf16", "f16"]),
+        ("mha tensor-core", case_mha, dict(B=1, H=1, Lq=65, Lk=130, d=30, tc=True), ["bf16", "f16"]),
+        ("mha tensor-core", case_mha, dict(B=1, H=1, Lq=64, Lk=17, d=128, tc=True), ["bf16", "f16"]),
     ]
     return tiny if small else real
 

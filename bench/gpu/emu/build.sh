@@ -13,7 +13,7 @@ for f in "$root"/src/main/cpp/*.cpp; do
   srcs+=("$f")
 done
 objs=()
-for f in "${srcs[@]}" "$root"/cuda/attention.cu "$root"/cuda/cam.cu "$root"/cuda/sam_upscale.cu "$root"/cuda/layer_norm.cu "$root"/cuda/skinny_gemm.cu "$here/emu_probe.cpp"; do
+for f in "${srcs[@]}" "$root"/cuda/attention.cu "$root"/cuda/attention_tc.cu "$root"/cuda/cam.cu "$root"/cuda/sam_upscale.cu "$root"/cuda/layer_norm.cu "$root"/cuda/skinny_gemm.cu "$here/emu_probe.cpp"; do
   o="$out/$(basename "$f").o"
   g++ -std=c++20 -O2 -fPIC -fopenmp -pthread -x c++ -DCALICO_WITH_CUDA -DCALICO_CUDA_EMU '-DCALICO_CUDA_ARCHS="emulated"' \
       -I"$here" -I"$root/src/main/cpp" -I"$root/cuda" -c "$f" -o "$o" &

@@ -93,7 +93,8 @@ namespace calico_emu {
 struct BlockState {
     std::unique_ptr<std::barrier<>> block;
     std::vector<std::unique_ptr<std::barrier<>>> warps;
-    std::vector<uint32_t> shfl;  // 32 words per warp
+    std::vector<uint32_t> shfl;    // 32 words per warp
+    std::vector<uint32_t> gather;  // 32 x 8 words per warp (warp_gather)
 };
 
 inline thread_local uint3 t_idx{0, 0, 0};
@@ -137,6 +138,37 @@ inline V shfl_down(V v, int off) {
     return r;
 }
 
+template <typename V>
+inline V shfl_idx(V v, int src) {
+    static_assert(sizeof(V) == 4, "32-bit shuffles only");
+    const unsigned w = t_linear / 32, lane = t_linear % 32;
+    uint32_t bits;
+    std::memcpy(&bits, &v, 4);
+    g_state->shfl[w * 32 + lane] = bits;
+    g_state->warps[w]->arrive_and_wait();
+    bits = g_state->shfl[w * 32 + (static_cast<unsigned>(src) & 31u)];
+    g_state->warps[w]->arrive_and_wait();
+    V r;
+    std::memcpy(&r, &bits, 4);
+    return r;
+}
+
+/**
+ * Every lane of the warp contributes N <= 8 words and receives all lanes' words: all[lane][i]. Two warp barriers:
+ * how the emulation computes warp-wide matrix instructions (mma.sync) from their register fragments.
+ */
+template <int N>
+inline void warp_gather(const uint32_t (&mine)[N], uint32_t (&all)[32][N]) {
+    static_assert(N >= 1 && N <= 8, "at most 8 words per lane");
+    const unsigned w = t_linear / 32, lane = t_linear % 32;
+    uint32_t* buf = g_state->gather.data() + w * 32 * 8;
+    for (int i = 0; i < N; i++) buf[lane * 8 + i] = mine[i];
+    g_state->warps[w]->arrive_and_wait();
+    for (int l = 0; l < 32; l++)
+        for (int i = 0; i < N; i++) all[l][i] = buf[l * 8 + i];
+    g_state->warps[w]->arrive_and_wait();
+}
+
 template <typename... KArgs, typename... Args>
 void launch(void (*kernel)(KArgs...), dim3 grid, dim3 block, Args&&... args) {
     std::tuple<KArgs...> targs(static_cast<KArgs>(args)...);
@@ -146,6 +178,7 @@ void launch(void (*kernel)(KArgs...), dim3 grid, dim3 block, Args&&... args) {
     for (unsigned w = 0; w * 32 < nt; w++)
         st.warps.push_back(std::make_unique<std::barrier<>>(std::min(32u, nt - w * 32)));
     st.shfl.assign(((nt + 31) / 32) * 32, 0u);
+    st.gather.assign(((nt + 31) / 32) * 32 * 8, 0u);
     g_state = &st;
     g_block_dim = block;
     g_grid_dim = grid;
@@ -178,4 +211,5 @@ void launch(void (*kernel)(KArgs...), dim3 grid, dim3 block, Args&&... args) {
 #define __syncwarp(...) calico_emu::syncwarp()
 #define __shfl_xor_sync(mask, v, off) calico_emu::shfl_xor((v), (off))
 #define __shfl_down_sync(mask, v, off) calico_emu::shfl_down((v), (off))
+#define __shfl_sync(mask, v, src) calico_emu::shfl_idx((v), (src))
 #define CALICO_LAUNCH(kernel, grid, block, stream, ...) calico_emu::launch(kernel, grid, block, __VA_ARGS__)

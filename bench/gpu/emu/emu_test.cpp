@@ -203,6 +203,16 @@ int main() {
         skinny_case(dt, 8, 16, 64);
     }
     mha_case(CALICO_F32, 2, 1, 4, 0, 16, false, false);  // no keys -> zeros on both
+    // the tensor-core kernel (attention_tc.cu, opt-in with CALICO_MHA_TC=1): BF16 / F16, >= 64 queries
+    setenv("CALICO_MHA_TC", "1", 1);
+    for (int dt : {CALICO_BF16, CALICO_F16}) {
+        mha_case(dt, 1, 1, 64, 20, 96, false, false);    // one query tile, one partial key tile, head 96
+        mha_case(dt, 1, 2, 70, 80, 88, false, true);     // CEM head 88 (pad 96), K|V buffer: partial query/key tiles
+        mha_case(dt, 1, 1, 65, 130, 32, false, false);   // three key tiles, head 32
+        mha_case(dt, 1, 1, 64, 17, 128, false, false);   // head 128 (Q and K share the staging buffer)
+        mha_case(dt, 1, 1, 64, 33, 30, false, false);    // head 30: scalar loads, zero padding to 32
+    }
+    unsetenv("CALICO_MHA_TC");
     std::printf("%d cases, %d failures\n", g_cases, g_failures);
     return g_failures == 0 ? 0 : 1;
 }

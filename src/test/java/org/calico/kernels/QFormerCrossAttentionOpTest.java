@@ -86,6 +86,38 @@ class QFormerCrossAttentionOpTest {
     }
 
     @Test
+    void foldedCompositeMatchesTheCompositeAndTheModeSwitches() {
+        T.seed(24);
+        try (PointerScope s = new PointerScope(); NoGradGuard g = new NoGradGuard(); NativeQFormerCrossAttention nat = new NativeQFormerCrossAttention()) {
+            TorchQFormerCrossAttention ref = new TorchQFormerCrossAttention();
+            QFormerCrossAttentionOp.Weights w = weights(DType.F32, 768, 1408, 12);
+            Tensor hidden = randn(2, 32, 768), enc = randn(2, 257, 1408);
+            Tensor expected = ref.forward(hidden, enc, w);
+            // the LibTorch form of the folded algebra (what CUDA runs with -Dcalico.qformer.fold=on)
+            assertClose("folded composite", expected, NativeQFormerCrossAttention.foldedComposite(hidden, enc, w), 1e-5, 1e-4);
+            QFormerCrossAttentionOp.Weights wb = weights(DType.BF16, 96, 80, 3);
+            Tensor hb = randn(DType.BF16, 1, 2, 4, 96), eb = randn(DType.BF16, 1, 2, 30, 80);
+            assertClose("folded composite bf16", ref.forward(hb, eb, wb), NativeQFormerCrossAttention.foldedComposite(hb, eb, wb), 0.03, 0.02);
+            String old = System.getProperty(NativeQFormerCrossAttention.FOLD_PROPERTY);
+            try {
+                System.setProperty(NativeQFormerCrossAttention.FOLD_PROPERTY, "off");
+                assertTrue(!NativeQFormerCrossAttention.fold(false) && !NativeQFormerCrossAttention.fold(true));
+                assertClose("fold off", expected, nat.forward(hidden, enc, w), 1e-5, 1e-4);
+                System.setProperty(NativeQFormerCrossAttention.FOLD_PROPERTY, "on");
+                assertTrue(NativeQFormerCrossAttention.fold(false) && NativeQFormerCrossAttention.fold(true));
+                System.setProperty(NativeQFormerCrossAttention.FOLD_PROPERTY, "auto");
+                assertTrue(NativeQFormerCrossAttention.fold(false) && !NativeQFormerCrossAttention.fold(true));
+                System.setProperty(NativeQFormerCrossAttention.FOLD_PROPERTY, "sometimes");
+                KernelException bad = assertThrows(KernelException.class, () -> NativeQFormerCrossAttention.fold(false));
+                assertTrue(bad.getMessage().contains("expected auto, on or off"), bad.getMessage());
+            } finally {
+                if (old == null) System.clearProperty(NativeQFormerCrossAttention.FOLD_PROPERTY);
+                else System.setProperty(NativeQFormerCrossAttention.FOLD_PROPERTY, old);
+            }
+        }
+    }
+
+    @Test
     void foldingRule() {
         assertTrue(NativeQFormerCrossAttention.foldingPays(32, 257, 64), "BLIP-2: 32 queries over 257 tokens, dh 64");
         assertTrue(!NativeQFormerCrossAttention.foldingPays(33, 4096, 32));
