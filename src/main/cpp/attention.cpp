@@ -7,6 +7,8 @@
 // in tiles of kBK with an online softmax (running max m, running sum l, rescaled accumulator o), so scores never
 // leave the L1/L2-resident tile. Inner loops are register-blocked 4x16 micro-kernels on fp32 tiles (K transposed),
 // compiled for AVX-512 / AVX2 / baseline by function multi-versioning. Per-thread scratch is reused across calls.
+// On AVX-512 CPUs, long queries over long keys (>= 32 each, head size >= 16: CEM) take mha_tiles_cpu instead: the
+// two products through gemm_rows' FMA / VDPBF16PS tiles with the scores materialised (at most 1 M per task).
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -284,6 +286,71 @@ int mha_cpu(const MhaArgs& a) {
     return CALICO_OK;
 }
 
+constexpr int64_t kTileScores = int64_t{1} << 20;  // fp32 scores per task of the GEMM-tile path (4 MB per thread)
+
+/** The GEMM-tile path covers these sizes on this CPU (long queries and keys: CEM, the Q-Former's unfolded form). */
+bool mha_tiles_cover(const MhaArgs& a) { return gemm_rows_available(a.dtype) && a.Lq >= 32 && a.Lk >= 32 && a.d >= 16; }
+
+/**
+ * Long-query, long-key attention through gemm_rows' tiles (AVX-512 FMA / VDPBF16PS): per task (batch, head, block
+ * of queries: all of them unless the block's scores exceed kTileScores) S = Q K^T into fp32 scores (K read in place: its rows are the weight rows of the product),
+ * an fp32 softmax per row, P stored in the input dtype (BF16: rounded, as the composite's bf16 matmul operand),
+ * V transposed once per task, O = P V straight into the output rows. Scores are materialised (up to kTileScores fp32
+ * per thread), which at these sizes costs less than the online-softmax bookkeeping of mha_task.
+ */
+int mha_tiles_cpu(const MhaArgs& a) {
+    const int64_t es = dtype_size(a.dtype);
+    // query rows per task: all of them when the scores fit kTileScores (V is transposed once per task), else
+    // equal blocks of a multiple of 16 rows
+    const int64_t cap = std::max<int64_t>(16, kTileScores / a.Lk / 16 * 16);
+    const int64_t nqb = (a.Lq + cap - 1) / cap;
+    const int64_t qrows = std::min<int64_t>(a.Lq, ((a.Lq + nqb - 1) / nqb + 15) / 16 * 16);
+    const int64_t tasks = a.B * a.H * nqb;
+    const char* Q = static_cast<const char*>(a.q);
+    const char* K = static_cast<const char*>(a.k);
+    const char* V = static_cast<const char*>(a.v);
+    char* O = static_cast<char*>(a.o);
+    int failed = 0, rc_fail = CALICO_OK;
+#pragma omp parallel num_threads(kernel_threads()) if (tasks > 1)
+    {
+        float* S = thread_scratch(10, static_cast<size_t>(qrows * a.Lk));
+        char* PV = reinterpret_cast<char*>(thread_scratch(11, static_cast<size_t>((qrows * a.Lk + a.d * a.Lk) * es / 4 + 16)));
+        if (!S || !PV) {
+#pragma omp atomic write
+            failed = 1;
+        }
+#pragma omp for schedule(dynamic, 1)
+        for (int64_t t = 0; t < tasks; t++) {
+            if (!S || !PV) continue;
+            const int64_t qb = t % nqb, bh = t / nqb, h = bh % a.H, b = bh / a.H;
+            const int64_t i0 = qb * qrows, rows = std::min<int64_t>(qrows, a.Lq - i0);
+            const char* qp = Q + (b * a.qbs + i0 * a.qrs + h * a.d) * es;
+            const char* kp = K + (b * a.kbs + h * a.d) * es;
+            const char* vp = V + (b * a.vbs + h * a.d) * es;
+            char* op = O + (b * a.obs + i0 * a.ors + h * a.d) * es;
+            char* P = PV;
+            char* VT = PV + (rows * a.Lk * es + 63) / 64 * 64;
+            int rc = gemm_rows(a.dtype, qp, rows, a.d, a.qrs, kp, a.Lk, a.krs, nullptr, nullptr, nullptr, 0, S, nullptr,
+                               a.Lk, /*out_f32=*/true);
+            if (rc == CALICO_OK) {
+                for (int64_t r = 0; r < rows; r++) {
+                    softmax_row(S + r * a.Lk, a.Lk, a.scale);
+                    store_f32(a.dtype, S + r * a.Lk, a.Lk, P + r * a.Lk * es);
+                }
+                transpose_elems(vp, a.Lk, a.d, a.vrs, VT, a.Lk, es);
+                rc = gemm_rows(a.dtype, P, rows, a.Lk, a.Lk, VT, a.d, a.Lk, nullptr, nullptr, nullptr, 0, op, nullptr,
+                               a.ors);
+            }
+            if (rc != CALICO_OK) {
+#pragma omp critical(calico_mha_tiles)
+                rc_fail = rc;
+            }
+        }
+    }
+    if (failed) return set_error(CALICO_ERR_ARG, "mha: out of memory for per-thread scratch");
+    return rc_fail;
+}
+
 }  // namespace
 
 #ifdef CALICO_WITH_CUDA
@@ -333,7 +400,7 @@ extern "C" int calico_mha(int device, int dtype, int64_t q, int64_t k, int64_t v
                           reinterpret_cast<const void*>(v),
                           reinterpret_cast<void*>(out),
                           batch, heads, lq, lk, d, q_bs, q_rs, k_bs, k_rs, v_bs, v_rs, o_bs, o_rs, scale};
-        return calico::mha_cpu(a);
+        return lk > 0 && calico::mha_tiles_cover(a) ? calico::mha_tiles_cpu(a) : calico::mha_cpu(a);
     }
 #ifdef CALICO_WITH_CUDA
     if (device >= 1)

@@ -143,16 +143,13 @@ const TileTable<CALICO_F32> kTableF32;
 const TileFn* const kTilesBf16 = kTableBf16.fn;
 const TileFn* const kTilesF32 = kTableF32.fn;
 
-/**
- * x [M, K] -> xp, rows past M zero. BF16: [ceil(M/16)][ceil(K/2)][16] 32-bit pairs (k, k+1), the upper half zero
- * past K; F32: [ceil(M/16)][K][16] floats.
- */
-void pack_x(int dtype, const void* xv, int64_t M, int64_t K, int64_t ldx, uint32_t* xp) {
+/** pack_x's scalar part: the packed words kw0.. of every row vector (see pack_x). */
+void pack_x_words(int dtype, const void* xv, int64_t M, int64_t K, int64_t ldx, uint32_t* xp, int64_t kw0) {
     const int64_t MVn = (M + 15) / 16;
     if (dtype == CALICO_F32) {
         const uint32_t* x = static_cast<const uint32_t*>(xv);
         for (int64_t mv = 0; mv < MVn; mv++)
-            for (int64_t k = 0; k < K; k++) {
+            for (int64_t k = kw0; k < K; k++) {
                 uint32_t* dst = xp + (mv * K + k) * 16;
                 for (int i = 0; i < 16; i++) dst[i] = mv * 16 + i < M ? x[(mv * 16 + i) * ldx + k] : 0u;
             }
@@ -161,7 +158,7 @@ void pack_x(int dtype, const void* xv, int64_t M, int64_t K, int64_t ldx, uint32
     const uint16_t* x = static_cast<const uint16_t*>(xv);
     const int64_t KP = (K + 1) / 2;
     for (int64_t mv = 0; mv < MVn; mv++)
-        for (int64_t k2 = 0; k2 < KP; k2++) {
+        for (int64_t k2 = kw0; k2 < KP; k2++) {
             uint32_t* dst = xp + (mv * KP + k2) * 16;
             for (int i = 0; i < 16; i++) {
                 const int64_t m = mv * 16 + i;
@@ -207,6 +204,32 @@ inline void transpose16(__m512 r[16]) {
         r[4 + i] = _mm512_shuffle_f32x4(t[4 + i], t[12 + i], 0x88);
         r[12 + i] = _mm512_shuffle_f32x4(t[4 + i], t[12 + i], 0xdd);
     }
+}
+
+/**
+ * x [M, K] (row stride ldx) -> xp, rows past M zero. BF16: [ceil(M/16)][ceil(K/2)][16] 32-bit pairs (k, k+1), the
+ * upper half zero past K; F32: [ceil(M/16)][K][16] floats. Whole 16-word blocks go through transpose16 (a row's
+ * words are 16 floats, or 16 bf16 pairs read as 32-bit words); the rest word by word.
+ */
+__attribute__((target("avx512f")))
+void pack_x(int dtype, const void* xv, int64_t M, int64_t K, int64_t ldx, uint32_t* xp) {
+    const bool bf = dtype == CALICO_BF16;
+    const int64_t KW = bf ? (K + 1) / 2 : K;  // packed words per row
+    const int64_t full = bf ? K / 2 : K;      // words that are complete in x
+    const int64_t KB = full / 16 * 16, MVn = (M + 15) / 16;
+    const char* x = static_cast<const char*>(xv);
+    const int64_t es = bf ? 2 : 4, wstep = bf ? 4 : 4;  // bytes per word step along a row: two bf16 or one float
+    for (int64_t mv = 0; mv < MVn; mv++)
+        for (int64_t k0 = 0; k0 < KB; k0 += 16) {
+            __m512 r[16];
+            for (int i = 0; i < 16; i++) {
+                const int64_t m = mv * 16 + i;
+                r[i] = m < M ? _mm512_loadu_ps(x + m * ldx * es + k0 * wstep) : _mm512_setzero_ps();
+            }
+            transpose16(r);
+            for (int j = 0; j < 16; j++) _mm512_store_ps(xp + (mv * KW + k0 + j) * 16, r[j]);
+        }
+    if (KB < KW) pack_x_words(dtype, xv, M, K, ldx, xp, KB);
 }
 
 /**
@@ -289,11 +312,13 @@ bool gemm_rows_available(int dtype) {
 
 int gemm_rows(int dtype, const void* x, int64_t M, int64_t K, int64_t ldx, const void* w, int64_t N, int64_t ldw,
               const void* bias, const void* res, const int64_t* res_rows, int64_t ldr, void* out,
-              const int64_t* out_rows, int64_t ldo) {
+              const int64_t* out_rows, int64_t ldo, bool out_f32) {
     if (!gemm_rows_available(dtype))
         return set_error(CALICO_ERR_UNSUPPORTED, "gemm_rows: needs F32 on an AVX-512 CPU or BF16 on an AVX512-BF16 CPU "
                                                  "(dtype code " + std::to_string(dtype) + ")");
     if (M <= 0 || N <= 0) return CALICO_OK;
+    if (out_f32 && dtype != CALICO_F32 && res)
+        return set_error(CALICO_ERR_ARG, "gemm_rows: a residual needs the output in the input dtype");
 #ifdef CALICO_X86
     const bool bf = dtype == CALICO_BF16;
     const int64_t KP = bf ? (K + 1) / 2 : K, MVn = (M + 15) / 16;
@@ -306,7 +331,7 @@ int gemm_rows(int dtype, const void* x, int64_t M, int64_t K, int64_t ldx, const
     if (bias) load_f32(dtype, bias, N, bf32);
     else std::memset(bf32, 0, static_cast<size_t>(N) * sizeof(float));
     const TileFn* tiles = bf ? kTilesBf16 : kTilesF32;
-    const auto epi = bf ? epilogue<CALICO_BF16> : epilogue<CALICO_F32>;
+    const auto epi = bf && !out_f32 ? epilogue<CALICO_BF16> : epilogue<CALICO_F32>;  // F32: stores fp32
 
     const int64_t npanel = (N + kPanel - 1) / kPanel;
     int failed = 0;

@@ -129,6 +129,15 @@ constexpr int kSkinnyMaxRows = 8;
  */
 void skinny_rows(int dtype, const void* w, const float* x, float* acc, int64_t n0, int64_t n1, int64_t K, int M);
 
+/** r[j] = softmax_j(scale * r[j]) over n values, in place (max-subtracted, exp_approx). */
+void softmax_row(float* r, int64_t n, float scale);
+
+/**
+ * dst[c * ldd + r] = src[r * lds + c] for r < rows, c < cols: elements of es bytes (2 or 4), 32 x 32 blocks,
+ * OpenMP over column blocks for large matrices (serial inside a parallel region).
+ */
+void transpose_elems(const void* src, int64_t rows, int64_t cols, int64_t lds, void* dst, int64_t ldd, int64_t es);
+
 /** True when {@link gemm_rows} has a path for dtype on this CPU (F32: AVX-512F; BF16: AVX512-BF16). */
 bool gemm_rows_available(int dtype);
 
@@ -137,12 +146,13 @@ bool gemm_rows_available(int dtype);
  *   out[orow(m) * ldo + n] = (res ? res[rrow(m) * ldr + n] : 0) + (bias ? bias[n] : 0) + sum_k x[m, k] w[n, k]
  * x[m, k] at x + m * ldx + k, w[n, k] at w + n * ldw + k (rows of the nn.Linear layout, possibly a column slice of a
  * wider matrix); orow(m) = out_rows ? out_rows[m] : m, rrow likewise; bias [N] contiguous; all of dtype; fp32
- * accumulation, one rounding (BF16). res may alias out when the row maps agree. OpenMP over the output features.
+ * accumulation, one rounding (BF16). res may alias out when the row maps agree. out_f32: out is fp32 whatever the
+ * input dtype (no residual then). OpenMP over the output features (serial when called inside a parallel region).
  * Uses thread_scratch slots 8 (caller) and 9 (workers). CALICO_ERR_UNSUPPORTED where gemm_rows_available is false.
  */
 int gemm_rows(int dtype, const void* x, int64_t M, int64_t K, int64_t ldx, const void* w, int64_t N, int64_t ldw,
               const void* bias, const void* res, const int64_t* res_rows, int64_t ldr, void* out,
-              const int64_t* out_rows, int64_t ldo);
+              const int64_t* out_rows, int64_t ldo, bool out_f32 = false);
 
 }  // namespace calico
 

@@ -29,43 +29,6 @@
 
 namespace calico {
 
-namespace {
-
-/** dst[n * S + j] = src[j * De + n] for one image: [S, De] -> [De, S], elements of es bytes, 32 x 32 blocks. */
-void transpose_image(const char* src, char* dst, int64_t S, int64_t De, int64_t es) {
-    constexpr int64_t kB = 32;
-#pragma omp parallel for num_threads(kernel_threads()) schedule(static) if (S * De > 65536)
-    for (int64_t n0 = 0; n0 < De; n0 += kB)
-        for (int64_t j0 = 0; j0 < S; j0 += kB) {
-            const int64_t n1 = std::min(De, n0 + kB), j1 = std::min(S, j0 + kB);
-            if (es == 4) {
-                for (int64_t n = n0; n < n1; n++)
-                    for (int64_t j = j0; j < j1; j++)
-                        reinterpret_cast<float*>(dst)[n * S + j] = reinterpret_cast<const float*>(src)[j * De + n];
-            } else {
-                for (int64_t n = n0; n < n1; n++)
-                    for (int64_t j = j0; j < j1; j++)
-                        reinterpret_cast<uint16_t*>(dst)[n * S + j] = reinterpret_cast<const uint16_t*>(src)[j * De + n];
-            }
-        }
-}
-
-CALICO_KERNEL_CLONES
-void softmax_row(float* __restrict r, int64_t n, float scale) {
-    float mx = -INFINITY;
-    for (int64_t j = 0; j < n; j++) mx = std::max(mx, r[j] * scale);
-    float sum = 0.f;
-    for (int64_t j = 0; j < n; j++) {
-        const float e = exp_approx(r[j] * scale - mx);
-        r[j] = e;
-        sum += e;
-    }
-    const float inv = 1.f / sum;
-    for (int64_t j = 0; j < n; j++) r[j] *= inv;
-}
-
-}  // namespace
-
 int qformer_xattn_folded_cpu(int dtype, int64_t hidden, int64_t enc, int64_t wq, int64_t bq, int64_t wk_t, int64_t wv,
                              int64_t bv, int64_t out, int64_t B, int64_t Nq, int64_t Dq, int64_t S, int64_t De,
                              int64_t H) {
@@ -123,7 +86,7 @@ int qformer_xattn_folded_cpu(int dtype, int64_t hidden, int64_t enc, int64_t wq,
     if (failed) return set_error(CALICO_ERR_ARG, "qformer_xattn_folded: out of memory for per-thread scratch");
     // PX[h, b, i] = P[b, (h, i)] enc[b]: rows (h, i) -> (h*B + b)*Nq + i
     for (int64_t b = 0; b < B; b++) {
-        transpose_image(E + b * S * De * es, XT, S, De, es);
+        transpose_elems(E + b * S * De * es, S, De, De, XT, S, es);
         for (int64_t m = 0; m < H * Nq; m++) rows[m] = ((m / Nq) * B + b) * Nq + m % Nq;
         rc = gemm_rows(dtype, v(P + b * H * Nq * S * es), H * Nq, S, S, v(XT), De, S, nullptr, nullptr, nullptr, 0, big,
                        rows.data(), De);

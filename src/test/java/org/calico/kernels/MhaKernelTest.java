@@ -40,7 +40,10 @@ class MhaKernelTest {
     void fp32ManyShapes() {
         // {B, H, Lq, Lk, d}
         long[][] cases = {{1, 1, 1, 1, 8}, {2, 3, 7, 13, 16}, {1, 12, 32, 257, 64}, {2, 16, 33, 29, 88}, {1, 2, 1, 4096, 16},
-                {1, 8, 70, 7, 16}, {3, 1, 65, 130, 128}, {1, 4, 5, 64, 32}, {2, 2, 31, 65, 17}, {1, 1, 100, 1, 24}};
+                {1, 8, 70, 7, 16}, {3, 1, 65, 130, 128}, {1, 4, 5, 64, 32}, {2, 2, 31, 65, 17}, {1, 1, 100, 1, 24},
+                // the GEMM-tile path on AVX-512 CPUs (>= 32 queries and keys, head >= 16): CEM's shape, query blocks
+                // split by the score budget (33 rows over 40000 keys: blocks of 16), odd sizes
+                {2, 16, 257, 256, 88}, {1, 1, 33, 40000, 16}, {1, 2, 40, 33, 17}};
         T.seed(11);
         try (NoGradGuard g = new NoGradGuard()) {
             for (long[] cs : cases) {
@@ -82,14 +85,19 @@ class MhaKernelTest {
     void halfPrecisionStorageWithFp32Math() {
         T.seed(13);
         try (PointerScope s = new PointerScope(); NoGradGuard g = new NoGradGuard()) {
+            // {Lq, Lk, width, heads}: the Q-Former's unfolded form and CEM's shape (head 88)
+            long[][] shapes = {{32, 257, 768, 12}, {257, 256, 1408, 16}};
             for (DType dt : new DType[] {DType.BF16, DType.F16}) {
-                Tensor q = randn(dt, 1, 2, 32, 768), k = randn(dt, 1, 2, 257, 768), v = randn(dt, 1, 2, 257, 768);
-                Tensor got = run(q, k, v, 12, false);
-                assertEquals(dt, T.dtype(got));
-                double err = assertClose(dt + " mha", reference(q, k, v, 12), got, 4e-3, 1e-2);
-                // no worse than LibTorch's own composite in that dtype (which rounds scores and probabilities too)
-                double composite = T.maxAbsDiff(reference(q, k, v, 12), Composite.mha(q, k, v, 12));
-                assertTrue(err <= composite * 1.5 + 1e-3, dt + ": native " + err + " vs composite " + composite);
+                for (long[] sh : shapes) {
+                    int h = (int) sh[3];
+                    Tensor q = randn(dt, 1, 2, sh[0], sh[2]), k = randn(dt, 1, 2, sh[1], sh[2]), v = randn(dt, 1, 2, sh[1], sh[2]);
+                    Tensor got = run(q, k, v, h, false);
+                    assertEquals(dt, T.dtype(got));
+                    double err = assertClose(dt + " mha " + java.util.Arrays.toString(sh), reference(q, k, v, h), got, 4e-3, 1e-2);
+                    // no worse than LibTorch's own composite in that dtype (which rounds scores and probabilities too)
+                    double composite = T.maxAbsDiff(reference(q, k, v, h), Composite.mha(q, k, v, h));
+                    assertTrue(err <= composite * 1.5 + 1e-3, dt + ": native " + err + " vs composite " + composite);
+                }
             }
         }
     }
