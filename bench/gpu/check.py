@@ -250,6 +250,8 @@ def case_sam_i2t(lib, gen, N, T=7, HW=4096, C=256, inner=128, H=8):
         "kernel_native": lambda: K.mha(lib, qp, kp, vp, o, N, H, HW, T, d, (HW * inner, inner), (T * inner, inner),
                                        (T * inner, inner), (HW * inner, inner)),
         "kernel_eager": lambda: R.mha(qp.view(N, HW, inner), kp.view(N, T, inner), vp.view(N, T, inner), H),
+        "variants": {"projections folded (attentionFewKeys)": lambda: K.sam_attention(lib, keys, tokens, tokens, w, fold=True),
+                     "unfolded (projections + fused kernel + out_proj)": lambda: K.sam_attention(lib, keys, tokens, tokens, w, fold=False)},
         "stages": {
             "q/k/v projections": lambda: (torch.addmm(w["bq"], keys.reshape(-1, C), w["wq"].t()),
                                           torch.addmm(w["bk"], tokens.reshape(-1, C), w["wk"].t()),

@@ -227,7 +227,18 @@ def sam_attention_few_keys(q, k, v, w):
     return torch.baddbmm(w["bo"], Pt, Bm)
 
 
-def sam_attention(lib, q, k, v, w):
+CUDA_FOLD_MIN_ROWS = 16384  # NativeSamMaskDecoding.CUDA_FOLD_MIN_ROWS
+
+
+def fold_few_keys(cuda, n, lq, lk, heads, inner, kv_same_batch):
+    """NativeSamMaskDecoding.foldFewKeys: fold the projections into the few keys; on CUDA from 16384 query rows."""
+    if not kv_same_batch or 2 * heads * lk > inner or lq < 256:
+        return False
+    return not cuda or n * lq >= CUDA_FOLD_MIN_ROWS
+
+
+def sam_attention(lib, q, k, v, w, fold=None):
+    """fold: None = the Java op's rule (fold_few_keys); True / False force the folded / unfolded path (variants)."""
     H = w["heads"]
     Bq, Lq, C = q.shape
     Bk, Lk = k.shape[0], k.shape[1]
@@ -235,7 +246,7 @@ def sam_attention(lib, q, k, v, w):
     inner = w["wq"].shape[0]
     d = inner // H
     N = max(Bq, Bk, Bv)
-    if Bk == Bv and 2 * H * Lk <= inner and Lq >= 256:
+    if (fold_few_keys(q.is_cuda, N, Lq, Lk, H, inner, Bk == Bv) if fold is None else fold):
         return sam_attention_few_keys(q, k, v, w)
     qp = torch.addmm(w["bq"], q.reshape(Bq * Lq, C), w["wq"].t())
     kp = torch.addmm(w["bk"], k.reshape(Bk * Lk, C), w["wk"].t())

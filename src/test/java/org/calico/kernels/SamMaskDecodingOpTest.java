@@ -60,6 +60,13 @@ class SamMaskDecodingOpTest {
                 SamMaskDecodingOp.AttentionWeights small = attn(DType.F32, 24, 16, 2);
                 Tensor qs = randn(3, 50, 24), ks = randn(3, 4, 24), vs = randn(3, 4, 24);
                 assertClose("few keys folded", ref.attention(qs, ks, vs, small), NativeSamMaskDecoding.attentionFewKeys(qs, ks, vs, small), 1e-5, 1e-4);
+                // the fold rule: CPU always (few keys, many queries); CUDA from 16384 query rows (4 prompts x 4096)
+                assertTrue(NativeSamMaskDecoding.foldFewKeys(false, 1, 4096, 7, 8, 128, true));
+                assertTrue(!NativeSamMaskDecoding.foldFewKeys(true, 1, 4096, 7, 8, 128, true), "one prompt on CUDA: launch-bound");
+                assertTrue(NativeSamMaskDecoding.foldFewKeys(true, 4, 4096, 7, 8, 128, true));
+                assertTrue(!NativeSamMaskDecoding.foldFewKeys(false, 1, 4096, 9, 8, 128, true), "2 H T > inner");
+                assertTrue(!NativeSamMaskDecoding.foldFewKeys(false, 1, 100, 7, 8, 128, true), "few queries");
+                assertTrue(!NativeSamMaskDecoding.foldFewKeys(false, 4, 4096, 7, 8, 128, false), "k and v of different batches");
                 // self-attention on the tokens (internal 256, head 32), one prompt, one token
                 SamMaskDecodingOp.AttentionWeights self = attn(DType.F32, 256, 256, 8);
                 Tensor t1 = randn(1, 1, 256);
