@@ -107,50 +107,36 @@ inline BlockState* g_state = nullptr;
 inline void syncthreads() { g_state->block->arrive_and_wait(); }
 inline void syncwarp() { g_state->warps[t_linear / 32]->arrive_and_wait(); }
 
-template <typename V>
-inline V shfl_xor(V v, int off) {
+/** Every lane publishes v; lane l receives the value of lane src(l) (its own when src(l) is outside the warp). */
+template <typename V, typename Src>
+inline V shfl_from(V v, Src src) {
     static_assert(sizeof(V) == 4, "32-bit shuffles only");
     const unsigned w = t_linear / 32, lane = t_linear % 32;
     uint32_t bits;
     std::memcpy(&bits, &v, 4);
     g_state->shfl[w * 32 + lane] = bits;
     g_state->warps[w]->arrive_and_wait();
-    bits = g_state->shfl[w * 32 + (lane ^ static_cast<unsigned>(off))];
+    const unsigned s = src(lane);
+    if (s < 32) bits = g_state->shfl[w * 32 + s];
     g_state->warps[w]->arrive_and_wait();
     V r;
     std::memcpy(&r, &bits, 4);
     return r;
+}
+
+template <typename V>
+inline V shfl_xor(V v, int off) {
+    return shfl_from(v, [off](unsigned lane) { return lane ^ static_cast<unsigned>(off); });
 }
 
 template <typename V>
 inline V shfl_down(V v, int off) {
-    static_assert(sizeof(V) == 4, "32-bit shuffles only");
-    const unsigned w = t_linear / 32, lane = t_linear % 32;
-    uint32_t bits;
-    std::memcpy(&bits, &v, 4);
-    g_state->shfl[w * 32 + lane] = bits;
-    g_state->warps[w]->arrive_and_wait();
-    const unsigned src = lane + static_cast<unsigned>(off);
-    if (src < 32) bits = g_state->shfl[w * 32 + src];
-    g_state->warps[w]->arrive_and_wait();
-    V r;
-    std::memcpy(&r, &bits, 4);
-    return r;
+    return shfl_from(v, [off](unsigned lane) { return lane + static_cast<unsigned>(off); });
 }
 
 template <typename V>
 inline V shfl_idx(V v, int src) {
-    static_assert(sizeof(V) == 4, "32-bit shuffles only");
-    const unsigned w = t_linear / 32, lane = t_linear % 32;
-    uint32_t bits;
-    std::memcpy(&bits, &v, 4);
-    g_state->shfl[w * 32 + lane] = bits;
-    g_state->warps[w]->arrive_and_wait();
-    bits = g_state->shfl[w * 32 + (static_cast<unsigned>(src) & 31u)];
-    g_state->warps[w]->arrive_and_wait();
-    V r;
-    std::memcpy(&r, &bits, 4);
-    return r;
+    return shfl_from(v, [src](unsigned) { return static_cast<unsigned>(src) & 31u; });
 }
 
 /**

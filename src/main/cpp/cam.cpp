@@ -28,6 +28,23 @@ namespace {
 
 constexpr int kRowsPerTask = 16;  // rows of Wa per task: 16 x D stays in L2 while every batch row uses it
 
+/** Every span (row, start) of length nq inside hidden [B, L]; with no_overlap, no two spans of a row intersect. */
+int check_spans(const char* op, const int64_t* spans, int64_t nimg, int64_t nq, int64_t B, int64_t L, bool no_overlap) {
+    for (int64_t j = 0; j < nimg; j++) {
+        const int64_t b = spans[2 * j], s = spans[2 * j + 1];
+        if (b < 0 || b >= B || s < 0 || s + nq > L)
+            return set_error(CALICO_ERR_ARG, std::string(op) + ": span " + std::to_string(j) + " (row " +
+                                                 std::to_string(b) + ", start " + std::to_string(s) + ", length " +
+                                                 std::to_string(nq) + ") outside hidden [" + std::to_string(B) +
+                                                 ", " + std::to_string(L) + "]");
+        for (int64_t i = 0; no_overlap && i < j; i++)
+            if (spans[2 * i] == b && spans[2 * i + 1] < s + nq && s < spans[2 * i + 1] + nq)
+                return set_error(CALICO_ERR_ARG, std::string(op) + ": spans " + std::to_string(i) + " and " +
+                                                     std::to_string(j) + " overlap (use calico_cam_scatter_add)");
+    }
+    return CALICO_OK;
+}
+
 CALICO_KERNEL_CLONES
 void add_rows(float* __restrict acc, const float* __restrict x, int64_t n) {
     for (int64_t c = 0; c < n; c++) acc[c] += x[c];
@@ -101,14 +118,7 @@ int cam_adapt_cpu(int dtype, int64_t hidden, const int64_t* last_idx, int64_t wa
 int cam_scatter_add_cpu(int dtype, int64_t hidden, int64_t out, int64_t proj, const int64_t* spans, int64_t B,
                         int64_t L, int64_t D, int64_t nimg, int64_t nq) {
     const int64_t es = dtype_size(dtype);
-    for (int64_t j = 0; j < nimg; j++) {
-        const int64_t b = spans[2 * j], s = spans[2 * j + 1];
-        if (b < 0 || b >= B || s < 0 || s + nq > L)
-            return set_error(CALICO_ERR_ARG, "cam_scatter_add: span " + std::to_string(j) + " (row " +
-                                                 std::to_string(b) + ", start " + std::to_string(s) + ", length " +
-                                                 std::to_string(nq) + ") outside hidden [" + std::to_string(B) +
-                                                 ", " + std::to_string(L) + "]");
-    }
+    if (int rc = check_spans("cam_scatter_add", spans, nimg, nq, B, L, false); rc != CALICO_OK) return rc;
     const bool inplace = hidden == out;
     const char* H = reinterpret_cast<const char*>(hidden);
     const char* P = reinterpret_cast<const char*>(proj);
@@ -178,18 +188,7 @@ int cam_scatter_add_cpu(int dtype, int64_t hidden, int64_t out, int64_t proj, co
 int cam_reintegrate_fused_cpu(int dtype, int64_t hidden, int64_t out, int64_t x, int64_t wr, int64_t br,
                               const int64_t* spans, int64_t B, int64_t L, int64_t D, int64_t nimg, int64_t nq,
                               int64_t dq) {
-    for (int64_t j = 0; j < nimg; j++) {
-        const int64_t b = spans[2 * j], s = spans[2 * j + 1];
-        if (b < 0 || b >= B || s < 0 || s + nq > L)
-            return set_error(CALICO_ERR_ARG, "cam_reintegrate_fused: span " + std::to_string(j) + " (row " +
-                                                 std::to_string(b) + ", start " + std::to_string(s) + ", length " +
-                                                 std::to_string(nq) + ") outside hidden [" + std::to_string(B) +
-                                                 ", " + std::to_string(L) + "]");
-        for (int64_t i = 0; i < j; i++)
-            if (spans[2 * i] == b && spans[2 * i + 1] < s + nq && s < spans[2 * i + 1] + nq)
-                return set_error(CALICO_ERR_ARG, "cam_reintegrate_fused: spans " + std::to_string(i) + " and " +
-                                                     std::to_string(j) + " overlap (use calico_cam_scatter_add)");
-    }
+    if (int rc = check_spans("cam_reintegrate_fused", spans, nimg, nq, B, L, true); rc != CALICO_OK) return rc;
     const int64_t es = dtype_size(dtype);
     const char* H = reinterpret_cast<const char*>(hidden);
     char* O = reinterpret_cast<char*>(out);

@@ -209,13 +209,7 @@ public final class NativeOps {
         Tensor h = hidden.is_contiguous() ? hidden : hidden.contiguous();
         Tensor out = inPlace ? hidden : torch.empty_like(h);
         if (b * l == 0) return out;
-        long[] spans = new long[2 * rows.length];
-        for (int j = 0; j < rows.length; j++) {
-            spans[2 * j] = rows[j];
-            spans[2 * j + 1] = starts[j];
-        }
-        Tensor sp = T.fromLongs(spans, rows.length, 2);
-        if (hidden.is_cuda()) sp = sp.to(hidden.device(), torch.ScalarType.Long);
+        Tensor sp = spanTensor(rows, starts, hidden);
         int rc = NativeKernels.calico_cam_scatter_add(deviceCode(hidden), dt, addr(h), addr(out),
                 nImg == 0 ? 0L : addr(proj), nImg == 0 ? 0L : addr(sp), b, l, dim, nImg, nq, stream(hidden));
         NativeLibrary.check(rc, op + T.shapeString(hidden));
@@ -224,9 +218,7 @@ public final class NativeOps {
 
     /** True when {@link #qformerFolded} runs for {@code hidden}'s device and dtype on this machine. */
     public static boolean qformerFoldedAvailable(Tensor hidden) {
-        NativeLibrary.require();
-        DType d = T.dtype(hidden);
-        return d.code() >= 0 && NativeKernels.calico_qformer_xattn_folded_available(deviceCode(hidden), d.code()) == 1;
+        return available(hidden, NativeKernels::calico_qformer_xattn_folded_available);
     }
 
     /**
@@ -266,10 +258,13 @@ public final class NativeOps {
     }
 
     /** True when {@link #linear} runs our CPU GEMM for {@code x}'s device and dtype on this machine. */
-    public static boolean linearAvailable(Tensor x) {
+    public static boolean linearAvailable(Tensor x) { return available(x, NativeKernels::calico_linear_available); }
+
+    /** Whether a CPU-only entry point (its *_available probe: device code, dtype code -> 0/1) runs for t here. */
+    private static boolean available(Tensor t, java.util.function.IntBinaryOperator probe) {
         NativeLibrary.require();
-        DType d = T.dtype(x);
-        return d.code() >= 0 && NativeKernels.calico_linear_available(deviceCode(x), d.code()) == 1;
+        DType d = T.dtype(t);
+        return d.code() >= 0 && probe.applyAsInt(deviceCode(t), d.code()) == 1;
     }
 
     /**
@@ -310,9 +305,7 @@ public final class NativeOps {
      * F32 on an AVX-512 CPU, BF16 on an AVX512-BF16 CPU).
      */
     public static boolean camReintegrateFusedAvailable(Tensor hidden) {
-        NativeLibrary.require();
-        DType d = T.dtype(hidden);
-        return d.code() >= 0 && NativeKernels.calico_cam_reintegrate_fused_available(deviceCode(hidden), d.code()) == 1;
+        return available(hidden, NativeKernels::calico_cam_reintegrate_fused_available);
     }
 
     /** True when two images' token spans share a token (same batch row, intervals of length nq intersect). */
@@ -350,17 +343,23 @@ public final class NativeOps {
         Tensor h = hidden.is_contiguous() ? hidden : hidden.contiguous();
         Tensor out = inPlace ? hidden : torch.empty_like(h);
         if (b * l == 0) return out;
+        Tensor sp = spanTensor(rows, starts, hidden);
+        int rc = NativeKernels.calico_cam_reintegrate_fused(deviceCode(hidden), dt, addr(h), addr(out),
+                nImg == 0 ? 0L : addr(x), addr(wr), addr(br), nImg == 0 ? 0L : addr(sp), b, l, dim, nImg, nq, dq,
+                stream(hidden));
+        NativeLibrary.check(rc, op + T.shapeString(hidden));
+        return out;
+    }
+
+    /** The spans as an int64 [n, 2] tensor of (batch row, start) on hidden's device (the kernels' layout). */
+    private static Tensor spanTensor(long[] rows, long[] starts, Tensor hidden) {
         long[] spans = new long[2 * rows.length];
         for (int j = 0; j < rows.length; j++) {
             spans[2 * j] = rows[j];
             spans[2 * j + 1] = starts[j];
         }
         Tensor sp = T.fromLongs(spans, rows.length, 2);
-        int rc = NativeKernels.calico_cam_reintegrate_fused(deviceCode(hidden), dt, addr(h), addr(out),
-                nImg == 0 ? 0L : addr(x), addr(wr), addr(br), nImg == 0 ? 0L : addr(sp), b, l, dim, nImg, nq, dq,
-                stream(hidden));
-        NativeLibrary.check(rc, op + T.shapeString(hidden));
-        return out;
+        return hidden.is_cuda() ? sp.to(hidden.device(), torch.ScalarType.Long) : sp;
     }
 
     static void checkSpans(String op, long[] rows, long[] starts, long nImg, long nq, long b, long l) {
