@@ -4,8 +4,10 @@
 //   Wa once (coalesced; 4-element vector loads, two in flight, where D and the rows are aligned) against every batch
 //   row's gathered hidden state (L2-resident), reduces with shuffles,
 //   then the block writes out[b, n, o0:o0+8] = queries[n, o] + ba[o] + proj[b, o] for all b, n.
-// scatter_add: one launch, one block per hidden row (b, l); out-of-place copies every row with the span
-//   contributions added, in place touches only rows inside a span.
+// scatter_add: one launch, one block per hidden row (b, l): thread 0 finds the images covering the row once (shared
+//   memory), then 4-element vector loads/stores add them; out-of-place copies every row with the span contributions
+//   added, in place touches only rows inside a span. (The first version scanned every image for every element: the
+//   H200 run timed it at 0.19 ms for 8 x 200 x 4096 bf16, ~30x the memory time.)
 #include <string>
 
 #include "cuda_common.cuh"
@@ -91,24 +93,51 @@ cam_adapt_kernel(const T* __restrict__ hidden, const int64_t* __restrict__ last_
     }
 }
 
+constexpr int kScatterHits = 8;  // covering images kept in shared memory per row (more: the general loop)
+
 template <typename T>
 __global__ void cam_scatter_add_kernel(const T* hidden, T* out,  // may alias (in place)
                                        const T* __restrict__ proj,
                                        const int64_t* __restrict__ spans, int64_t L, int64_t D, int64_t nimg,
-                                       int64_t nq, int inplace) {
+                                       int64_t nq, int inplace, int vec) {
+    __shared__ int64_t s_src[kScatterHits];  // proj row offsets of the images covering this row
+    __shared__ int s_hits;
     const int64_t r = blockIdx.x;
     const int64_t b = r / L, l = r % L;
-    int hits = 0;
-    for (int64_t j = 0; j < nimg; j++) {
-        const int64_t st = spans[2 * j + 1];
-        if (spans[2 * j] == b && l >= st && l < st + nq) hits++;
+    if (threadIdx.x == 0) {  // the span scan once per row, not once per element
+        int hits = 0;
+        for (int64_t j = 0; j < nimg; j++) {
+            const int64_t st = spans[2 * j + 1];
+            if (spans[2 * j] == b && l >= st && l < st + nq) {
+                if (hits < kScatterHits) s_src[hits] = (j * nq + (l - st)) * D;
+                hits++;
+            }
+        }
+        s_hits = hits;
     }
+    __syncthreads();
+    const int hits = s_hits;
     if (hits == 0 && inplace) return;
     const T* hrow = hidden + r * D;
     T* orow = out + r * D;
+    if (hits <= kScatterHits && vec) {  // 4 elements per thread and step (16-byte / 8-byte accesses)
+        for (int64_t c = threadIdx.x * 4; c < D; c += blockDim.x * 4) {
+            float acc[4], p[4];
+            Vec4<T>::load(hrow + c, acc);
+            for (int h = 0; h < hits; h++) {
+                Vec4<T>::load(proj + s_src[h] + c, p);
+#pragma unroll
+                for (int e = 0; e < 4; e++) acc[e] += p[e];
+            }
+            Vec4<T>::store(orow + c, acc);
+        }
+        return;
+    }
     for (int64_t c = threadIdx.x; c < D; c += blockDim.x) {
         float acc = CudaElem<T>::load(hrow + c);
-        if (hits > 0) {
+        if (hits <= kScatterHits) {
+            for (int h = 0; h < hits; h++) acc += CudaElem<T>::load(proj + s_src[h] + c);
+        } else {
             for (int64_t j = 0; j < nimg; j++) {
                 const int64_t st = spans[2 * j + 1];
                 if (spans[2 * j] == b && l >= st && l < st + nq) acc += CudaElem<T>::load(proj + (j * nq + (l - st)) * D + c);
@@ -138,10 +167,12 @@ int launch_scatter(int64_t hidden, int64_t out, int64_t proj, int64_t spans, int
                    int64_t nimg, int64_t nq, cudaStream_t st) {
     const int64_t rows = B * L;
     if (rows > 2147483647LL) return set_error(CALICO_ERR_UNSUPPORTED, "cam_scatter_add_cuda: too many rows");
+    const int64_t va = sizeof(T) == 4 ? 16 : 8;
+    const int vec = D % 4 == 0 && hidden % va == 0 && out % va == 0 && (nimg == 0 || proj % va == 0);
     auto kfn = cam_scatter_add_kernel<T>;
     CALICO_LAUNCH(kfn, dim3(static_cast<unsigned>(rows)), dim3(256), st, reinterpret_cast<const T*>(hidden),
                   reinterpret_cast<T*>(out), reinterpret_cast<const T*>(proj),
-                  reinterpret_cast<const int64_t*>(spans), L, D, nimg, nq, hidden == out ? 1 : 0);
+                  reinterpret_cast<const int64_t*>(spans), L, D, nimg, nq, hidden == out ? 1 : 0, vec);
     return check_launch("cam_scatter_add_kernel");
 }
 

@@ -40,12 +40,17 @@ template <> struct CudaElem<__half> {
     __device__ static inline __half convert(float v) { return __float2half(v); }
 };
 
-/** Four consecutive elements -> fp32 (16-byte load for f32, 8-byte for the 2-byte types; caller checked alignment). */
+/** Four consecutive elements <-> fp32 (16-byte access for f32, 8-byte for the 2-byte types; caller checked alignment). */
 template <typename T> struct Vec4;
 template <> struct Vec4<float> {
     __device__ static inline void load(const float* p, float* o) {
         const float4 v = *reinterpret_cast<const float4*>(p);
         o[0] = v.x, o[1] = v.y, o[2] = v.z, o[3] = v.w;
+    }
+    __device__ static inline void store(float* p, const float* v) {
+        float4 f;
+        f.x = v[0], f.y = v[1], f.z = v[2], f.w = v[3];
+        *reinterpret_cast<float4*>(p) = f;
     }
 };
 template <typename H> struct Vec4Half {
@@ -55,6 +60,14 @@ template <typename H> struct Vec4Half {
         memcpy(h, &u, sizeof(u));
 #pragma unroll
         for (int e = 0; e < 4; e++) o[e] = CudaElem<H>::load(h + e);
+    }
+    __device__ static inline void store(H* p, const float* v) {
+        H h[4];
+#pragma unroll
+        for (int e = 0; e < 4; e++) h[e] = CudaElem<H>::convert(v[e]);
+        uint2 u;
+        memcpy(&u, h, sizeof(u));
+        *reinterpret_cast<uint2*>(p) = u;
     }
 };
 template <> struct Vec4<__nv_bfloat16> : Vec4Half<__nv_bfloat16> {};

@@ -194,6 +194,9 @@ int main() {
         cam_adapt_case(dt, 3, 6, 520, 12, 4);           // D % 4 == 0: vector loads, a partial second load
         cam_scatter_case(dt, 2, 20, 40, 4, {0, 1, 0, 9, 1, 2}, false);
         cam_scatter_case(dt, 2, 20, 40, 4, {0, 1, 0, 3, 1, 16}, true);  // overlapping spans, in place
+        cam_scatter_case(dt, 2, 20, 42, 4, {0, 1, 1, 9}, false);        // D % 4 != 0: scalar path
+        // ten images over one row, up to ten covering a token: more than the 8 kept in shared memory
+        cam_scatter_case(dt, 1, 30, 40, 12, {0, 0, 0, 1, 0, 2, 0, 3, 0, 4, 0, 5, 0, 6, 0, 7, 0, 8, 0, 9}, false);
         sam_case(dt, 2, 5, 3, 8, 4, 3);
         sam_case(dt, 1, 4, 70, 64, 32, 4);               // wider than one 128-pixel block (64 pairs in stage 2)
         sam_case(dt, 2, 3, 5, 80, 16, 16);               // > 64 channels: stage 1 re-reads; 16 mask tokens
