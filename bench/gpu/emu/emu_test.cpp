@@ -192,6 +192,7 @@ int main() {
         cam_adapt_case(dt, 3, 13, 40, 24, 4);
         cam_adapt_case(dt, 9, 5, 70, 20, 3);            // more rows than one accumulator pass
         cam_adapt_case(dt, 3, 6, 520, 12, 4);           // D % 4 == 0: vector loads, a partial second load
+        cam_adapt_case(dt, 2, 4, 2100, 5, 3);           // 4 warps per output over 2+ rounds of 1024 columns, odd Dq
         cam_scatter_case(dt, 2, 20, 40, 4, {0, 1, 0, 9, 1, 2}, false);
         cam_scatter_case(dt, 2, 20, 40, 4, {0, 1, 0, 3, 1, 16}, true);  // overlapping spans, in place
         cam_scatter_case(dt, 2, 20, 42, 4, {0, 1, 1, 9}, false);        // D % 4 != 0: scalar path
