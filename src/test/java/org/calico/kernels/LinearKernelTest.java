@@ -69,6 +69,10 @@ class LinearKernelTest {
             Tensor wh = randn(DType.F16, 0.2, 7, 24), bh = randn(DType.F16, 0.1, 7);
             assertTrue(!NativeOps.linearAvailable(xh), "no F16 CPU path");
             assertClose("f16 fallback", torch.addmm(f32(bh), f32(xh), f32(wh).t()), NativeOps.linear(xh, wh, bh, null), 0.01, 0.01);
+            // no inputs (K = 0): the bias (plus residual) alone
+            Tensor x0 = randn(DType.F32, 1, 3, 0), w0 = randn(DType.F32, 1, 5, 0), b0 = randn(DType.F32, 0.1, 5), r0 = randn(3, 5);
+            assertClose("K = 0", torch.addmm(b0, x0, w0.t()), NativeOps.linear(x0, w0, b0, null), 1e-6, 0);
+            assertClose("K = 0 + residual", r0.add(b0), NativeOps.linear(x0, w0, b0, r0), 1e-6, 0);
             KernelException bad = assertThrows(KernelException.class, () -> NativeOps.linear(randn(9, 24), randn(7, 23), null, null));
             assertTrue(bad.getMessage().contains("'w'"), bad.getMessage());
             KernelException res = assertThrows(KernelException.class, () -> NativeOps.linear(randn(9, 24), randn(7, 24), null, randn(9, 8)));
