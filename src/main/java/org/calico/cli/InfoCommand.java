@@ -48,6 +48,13 @@ public final class InfoCommand implements Callable<Integer> {
         System.out.println("kernels       backend per op (-Dcalico.kernels[.<op>]=torch|native; composite whenever autograd needs it)");
         for (String op : Ops.NAMES)
             System.out.printf("  %-24s cpu=%s cuda=%s%n", op, Ops.describe(op, false), Ops.describe(op, true));
+        System.out.println("cpu gemm      " + NativeOps.cpuGemmPath());
+        System.out.println("qformer fold  -D" + org.calico.kernels.NativeQFormerCrossAttention.FOLD_PROPERTY + "="
+                + System.getProperty(org.calico.kernels.NativeQFormerCrossAttention.FOLD_PROPERTY, "auto")
+                + " (auto: CPU only; K/V folded where Nq (S + dh) < 0.85 dh S, e.g. BLIP-2's 32 queries over 257 tokens)");
+        String tc = System.getenv("CALICO_MHA_TC");
+        System.out.println("cuda mha      tensor-core attention (BF16/F16, >= 64 queries) "
+                + ("1".equals(tc) ? "ON (CALICO_MHA_TC=1)" : "off (CALICO_MHA_TC=1 turns it on; not yet checked on a GPU)"));
         if (model != null) describe(model);
         return 0;
     }

@@ -257,6 +257,14 @@ public final class NativeOps {
         return out;
     }
 
+    /** What {@link #linear} runs on this CPU per dtype, for {@code calico info}. */
+    public static String cpuGemmPath() {
+        NativeLibrary.require();
+        String f32 = NativeKernels.calico_linear_available(0, DType.F32.code()) == 1 ? "GEMM tiles (AVX-512 FMA)" : "LibTorch addmm";
+        String bf16 = NativeKernels.calico_linear_available(0, DType.BF16.code()) == 1 ? "GEMM tiles (AVX512-BF16)" : "LibTorch addmm";
+        return "f32 " + f32 + ", bf16 " + bf16 + ", f16 LibTorch addmm (projections of the native ops)";
+    }
+
     /** True when {@link #linear} runs our CPU GEMM for {@code x}'s device and dtype on this machine. */
     public static boolean linearAvailable(Tensor x) { return available(x, NativeKernels::calico_linear_available); }
 
