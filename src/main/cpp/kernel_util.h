@@ -125,9 +125,11 @@ constexpr int kSkinnyMaxRows = 8;
 /**
  * The skinny GEMM's row kernel (skinny_gemm.cpp; AVX-512, AVX2+FMA or scalar, picked at load time):
  * acc[m * (n1 - n0) + (n - n0)] = sum_k w[n * K + k] * x[m * K + k] for n in [n0, n1), m < M <= kSkinnyMaxRows;
- * w is f32 / bf16 / f16 (dtype code; converted in registers), x and acc are fp32. Single-threaded: callers split n.
+ * w is f32 / bf16 / f16 (dtype code; converted in registers), x and acc are fp32. xb: optional bf16 copy of x (M rows
+ * of K), for BF16 weights on AVX512-BF16 CPUs (VDPBF16PS straight from memory). Single-threaded: callers split n.
  */
-void skinny_rows(int dtype, const void* w, const float* x, float* acc, int64_t n0, int64_t n1, int64_t K, int M);
+void skinny_rows(int dtype, const void* w, const float* x, float* acc, int64_t n0, int64_t n1, int64_t K, int M,
+                 const uint16_t* xb = nullptr);
 
 /** r[j] = softmax_j(scale * r[j]) over n values, in place (max-subtracted, exp_approx). */
 void softmax_row(float* r, int64_t n, float scale);

@@ -172,6 +172,67 @@ void rows_avx2(int dtype, const void* wv, const float* x, float* acc, int64_t n0
 }
 #endif
 
+#ifdef CALICO_X86
+// BF16 weights and a BF16 copy of the inputs: VDPBF16PS multiplies 32 bf16 pairs per instruction straight from
+// memory (no widening to fp32 first, half the instructions of the FMA path); two weight rows per pass
+template <int M>
+__attribute__((target("avx512f,avx512bf16,avx512bw,avx512vl")))
+void rows_dpbf16_m(const uint16_t* w, const uint16_t* xb, float* acc, int64_t n0, int64_t n1, int64_t K) {
+    const int64_t K32 = K / 32 * 32;
+    const int rem = static_cast<int>(K - K32);
+    const __mmask32 tail = rem ? static_cast<__mmask32>((1ull << rem) - 1) : 0;
+    int64_t n = n0;
+    for (; n < n1; n += 2) {
+        const bool two = n + 1 < n1;
+        const uint16_t* w0 = w + n * K;
+        const uint16_t* w1 = two ? w0 + K : w0;
+        __m512 s0[M], s1[M];
+#pragma GCC unroll 8
+        for (int m = 0; m < M; m++) s0[m] = s1[m] = _mm512_setzero_ps();
+        for (int64_t k = 0; k < K32; k += 32) {
+            const __m512bh a0 = (__m512bh)_mm512_loadu_si512(w0 + k), a1 = (__m512bh)_mm512_loadu_si512(w1 + k);
+#pragma GCC unroll 8
+            for (int m = 0; m < M; m++) {
+                const __m512bh xv = (__m512bh)_mm512_loadu_si512(xb + m * K + k);
+                s0[m] = _mm512_dpbf16_ps(s0[m], a0, xv);
+                s1[m] = _mm512_dpbf16_ps(s1[m], a1, xv);
+            }
+        }
+        if (rem) {  // masked loads: the lanes past K contribute 0 * 0
+            const __m512bh a0 = (__m512bh)_mm512_maskz_loadu_epi16(tail, w0 + K32);
+            const __m512bh a1 = (__m512bh)_mm512_maskz_loadu_epi16(tail, w1 + K32);
+#pragma GCC unroll 8
+            for (int m = 0; m < M; m++) {
+                const __m512bh xv = (__m512bh)_mm512_maskz_loadu_epi16(tail, xb + m * K + K32);
+                s0[m] = _mm512_dpbf16_ps(s0[m], a0, xv);
+                s1[m] = _mm512_dpbf16_ps(s1[m], a1, xv);
+            }
+        }
+#pragma GCC unroll 8
+        for (int m = 0; m < M; m++) {
+            acc[m * (n1 - n0) + (n - n0)] = _mm512_reduce_add_ps(s0[m]);
+            if (two) acc[m * (n1 - n0) + (n + 1 - n0)] = _mm512_reduce_add_ps(s1[m]);
+        }
+    }
+}
+
+void rows_dpbf16(const uint16_t* w, const uint16_t* xb, float* acc, int64_t n0, int64_t n1, int64_t K, int M) {
+    switch (M) {
+        case 1: return rows_dpbf16_m<1>(w, xb, acc, n0, n1, K);
+        case 2: return rows_dpbf16_m<2>(w, xb, acc, n0, n1, K);
+        case 3: return rows_dpbf16_m<3>(w, xb, acc, n0, n1, K);
+        case 4: return rows_dpbf16_m<4>(w, xb, acc, n0, n1, K);
+        case 5: return rows_dpbf16_m<5>(w, xb, acc, n0, n1, K);
+        case 6: return rows_dpbf16_m<6>(w, xb, acc, n0, n1, K);
+        case 7: return rows_dpbf16_m<7>(w, xb, acc, n0, n1, K);
+        default: return rows_dpbf16_m<8>(w, xb, acc, n0, n1, K);
+    }
+}
+
+const bool kHasDpbf16 = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+                        __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512bf16");
+#endif
+
 using RowsFn = void (*)(int, const void*, const float*, float*, int64_t, int64_t, int64_t, int);
 
 RowsFn pick() {
@@ -197,13 +258,20 @@ inline void store(int dtype, void* p, int64_t i, float v) {
 
 }  // namespace
 
-void skinny_rows(int dtype, const void* w, const float* x, float* acc, int64_t n0, int64_t n1, int64_t K, int M) {
+void skinny_rows(int dtype, const void* w, const float* x, float* acc, int64_t n0, int64_t n1, int64_t K, int M,
+                 const uint16_t* xb) {
+#ifdef CALICO_X86
+    if (dtype == CALICO_BF16 && xb && kHasDpbf16 && M >= 1 && M <= kMaxRows) {
+        rows_dpbf16(static_cast<const uint16_t*>(w), xb, acc, n0, n1, K, M);
+        return;
+    }
+#endif
     kRows(dtype, w, x, acc, n0, n1, K, M);
 }
 
 const char* skinny_gemm_path() {
 #ifdef CALICO_X86
-    if (kRows == rows_avx512) return "avx512f";
+    if (kRows == rows_avx512) return kHasDpbf16 ? "avx512f (bf16: avx512-bf16)" : "avx512f";
     if (kRows == rows_avx2) return "avx2+fma";
 #endif
     return "scalar";
@@ -223,7 +291,8 @@ int skinny_gemm_cpu(int dtype, int64_t x, int64_t w, int64_t y, int64_t M, int64
     for (int64_t b = 0; b < blocks; b++) {
         const int64_t n0 = b * kBlock, n1 = n0 + kBlock < N ? n0 + kBlock : N;
         float acc[kMaxRows * kBlock];
-        kRows(dtype, W, xf.data(), acc, n0, n1, K, static_cast<int>(M));
+        skinny_rows(dtype, W, xf.data(), acc, n0, n1, K, static_cast<int>(M),
+                    dtype == CALICO_BF16 ? static_cast<const uint16_t*>(X) : nullptr);
         for (int64_t m = 0; m < M; m++)
             for (int64_t n = n0; n < n1; n++) store(dtype, Y, m * N + n, acc[m * (n1 - n0) + (n - n0)]);
     }

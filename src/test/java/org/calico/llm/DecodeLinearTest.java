@@ -22,7 +22,9 @@ import org.junit.jupiter.api.Test;
 class DecodeLinearTest {
     @ParameterizedTest
     @CsvSource({"f32,1,300,64", "f32,8,37,100", "bf16,1,300,64", "bf16,2,129,4096", "f16,3,50,33", "f32,5,1,17",
-            "f32,4,37,64", "bf16,4,129,256", "f16,3,31,32", "bf16,3,1,4096"})
+            "f32,4,37,64", "bf16,4,129,256", "f16,3,31,32", "bf16,3,1,4096",
+            // bf16 with K not a multiple of 32 (the VDPBF16PS path's masked tail), K < 32, every row count
+            "bf16,5,37,100", "bf16,8,20,33", "bf16,7,3,31", "bf16,6,65,97"})
     void matchesTorchLinear(String dt, int rows, int n, int k) {
         Assumptions.assumeTrue(NativeLibrary.available(), "native kernels not loaded");
         DType d = DType.parse(dt);
