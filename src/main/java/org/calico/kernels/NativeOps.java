@@ -499,6 +499,9 @@ public final class NativeOps {
         return y;
     }
 
+    /** True when the skinny kernel runs BF16 weights with VDPBF16PS on this CPU. */
+    public static boolean skinnyHasBf16Dot() { return skinnyPath().contains("avx512-bf16"); }
+
     /** The CPU path of {@link #skinnyLinear} on this machine ("avx512f", "avx2+fma" or "scalar"). */
     public static String skinnyPath() {
         NativeLibrary.require();

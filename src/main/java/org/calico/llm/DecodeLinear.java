@@ -8,10 +8,12 @@ import org.calico.tensor.T;
 
 /**
  * Bias-free projection {@code x W^T} used by the LLaMA boxes. For a decode step (a few token rows:
- * up to 8 in F32, up to 2 in BF16/F16; no gradient needed) it runs CALICO's skinny GEMM kernel
+ * up to 8 in F32 and BF16 with AVX512-BF16, else up to 2; no gradient needed) it runs CALICO's skinny GEMM kernel
  * ({@code src/main/cpp/skinny_gemm.cpp}, {@code cuda/skinny_gemm.cu}), which streams the weights once; LibTorch's
  * CPU build sends a 1-row product through OpenBLAS sgemm at a fraction of memory speed (docs/performance.md).
- * Everything else, and {@code -Dcalico.kernels.skinny_gemm=torch}, uses LibTorch's {@code linear} (the reference).
+ * Longer inputs without autograd on AVX-512 CPUs run CALICO's GEMM tiles ({@code gemm_rows.cpp}, via
+ * {@link NativeOps#linear}). Everything else, and {@code -Dcalico.kernels.skinny_gemm=torch}, uses LibTorch's
+ * {@code linear} (the reference).
  */
 final class DecodeLinear {
     private DecodeLinear() {}
@@ -35,14 +37,21 @@ final class DecodeLinear {
     /** x [..., in] @ w [out, in]^T -> [..., out]. */
     static Tensor apply(Tensor x, Tensor w) {
         long rows = x.size(-1) == 0 ? 0 : x.numel() / x.size(-1);
-        // measured on the 2-core CI-class VM (docs/performance.md): the kernel wins for F32 up to 8 rows (LibTorch's
-        // OpenBLAS sgemm is slow at small M) and for BF16/F16 up to 2 rows (oneDNN is better from 3 rows on)
-        long limit = T.dtype(x) == org.calico.tensor.DType.F32 ? NativeOps.SKINNY_MAX_ROWS : 2;
-        if (nativeEnabled() && rows >= 1 && rows <= limit
-                && !x.requires_grad() && !w.requires_grad() && w.is_contiguous()
-                && x.scalar_type().value == w.scalar_type().value && x.is_cuda() == w.is_cuda()
-                && T.dtype(x).code() >= 0)
-            return NativeOps.skinnyLinear(x, w);
+        // measured on the 2-core CI-class VM (docs/performance.md): the skinny kernel wins for F32 and BF16 up to 8
+        // rows (LibTorch's OpenBLAS sgemm is slow at small M; BF16 runs VDPBF16PS where the CPU has it, else it wins
+        // up to 2 rows only, as F16 does: oneDNN is better from 3 rows on)
+        org.calico.tensor.DType dt = T.dtype(x);
+        long limit = dt == org.calico.tensor.DType.F32 || (dt == org.calico.tensor.DType.BF16 && NativeOps.skinnyHasBf16Dot())
+                ? NativeOps.SKINNY_MAX_ROWS : 2;
+        boolean plain = nativeEnabled() && !x.requires_grad() && !w.requires_grad() && w.is_contiguous()
+                && x.scalar_type().value == w.scalar_type().value && x.is_cuda() == w.is_cuda() && dt.code() >= 0;
+        if (plain && rows >= 1 && rows <= limit) return NativeOps.skinnyLinear(x, w);
+        // longer inputs (prefill) on AVX-512 CPUs: CALICO's GEMM tiles (F32 ~1.2x OpenBLAS here; BF16 at oneDNN's rate)
+        if (plain && rows > limit && !org.bytedeco.pytorch.GradMode.is_enabled() && NativeOps.linearAvailable(x)) {
+            long[] shape = T.shape(x);
+            shape[shape.length - 1] = w.size(0);
+            return NativeOps.linear(x.reshape(rows, x.size(-1)), w, null, null).view(shape);
+        }
         return T.linear(x, w, null);
     }
 }
