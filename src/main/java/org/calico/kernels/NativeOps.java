@@ -262,7 +262,8 @@ public final class NativeOps {
         NativeLibrary.require();
         String f32 = NativeKernels.calico_linear_available(0, DType.F32.code()) == 1 ? "GEMM tiles (AVX-512 FMA)" : "LibTorch addmm";
         String bf16 = NativeKernels.calico_linear_available(0, DType.BF16.code()) == 1 ? "GEMM tiles (AVX512-BF16)" : "LibTorch addmm";
-        return "f32 " + f32 + ", bf16 " + bf16 + ", f16 LibTorch addmm (projections of the native ops)";
+        return "f32 " + f32 + ", bf16 " + bf16 + ", f16 LibTorch addmm (the native ops' projections; every nn.Linear in "
+                + "inference: -Dcalico.kernels.linear=" + Backend.configured(InferenceLinear.OP) + ")";
     }
 
     /** True when {@link #linear} runs our CPU GEMM for {@code x}'s device and dtype on this machine. */

@@ -1,6 +1,7 @@
 package org.calico.nn;
 
 import org.bytedeco.pytorch.Tensor;
+import org.calico.kernels.InferenceLinear;
 import org.calico.tensor.DType;
 import org.calico.tensor.Dev;
 import org.calico.tensor.T;
@@ -26,8 +27,9 @@ public class Linear extends Module {
         this.bias = bias ? param("bias", init, out) : null;
     }
 
+    /** CALICO's CPU GEMM tiles where they apply (inference, AVX-512; see {@link InferenceLinear}), else LibTorch. */
     public Tensor forward(Tensor x) {
         requireReady();
-        return T.linear(x, weight.t(), bias == null ? null : bias.t());
+        return InferenceLinear.forward(x, weight.t(), bias == null ? null : bias.t());
     }
 }
