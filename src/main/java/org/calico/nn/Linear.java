@@ -4,7 +4,6 @@ import org.bytedeco.pytorch.Tensor;
 import org.calico.kernels.InferenceLinear;
 import org.calico.tensor.DType;
 import org.calico.tensor.Dev;
-import org.calico.tensor.T;
 
 /**
  * nn.Linear: y = x W^T + b. Parameters {@code weight [out, in]}, {@code bias [out]} (optional).
