@@ -79,6 +79,12 @@ def with_env(name, value, fn):
 TC_VARIANT = "tensor-core attention (CALICO_MHA_TC=1; BF16/F16, >= 64 queries)"
 
 
+def tc_variant(like, fn):
+    """{TC_VARIANT: fn under CALICO_MHA_TC=1} for BF16/F16 inputs; nothing for F32, where the switch changes nothing
+    and the variant would only repeat the native op's timing."""
+    return {} if like.dtype == torch.float32 else {TC_VARIANT: with_env("CALICO_MHA_TC", "1", fn)}
+
+
 def case_qformer(lib, gen, B, Nq=32, Dq=768, S=257, De=1408, H=12):
     w = {"heads": H}
     w["wq"], w["bq"] = gen.lin(Dq, Dq)
@@ -103,7 +109,7 @@ def case_qformer(lib, gen, B, Nq=32, Dq=768, S=257, De=1408, H=12):
         "kernel_eager": lambda: R.mha(q.view(B, Nq, Dq), k_c, v_c, H),
         "variants": {"native, K and V from two GEMMs": lambda: K.qformer_cross_attention(lib, hidden, enc, p, split_kv=True),
                      "K/V folded (the CPU path's algebra, LibTorch GEMMs)": lambda: K.qformer_folded(hidden, enc, p),
-                     TC_VARIANT: with_env("CALICO_MHA_TC", "1", lambda: K.qformer_cross_attention(lib, hidden, enc, p))},
+                     **tc_variant(hidden, lambda: K.qformer_cross_attention(lib, hidden, enc, p))},
         "stages": {
             "q GEMM": lambda: torch.addmm(w["bq"], hidden.reshape(-1, Dq), w["wq"].t()),
             "K|V GEMM (native: one)": lambda: torch.addmm(p["bkv"], enc.reshape(-1, De), p["wkv"].t()),
@@ -136,7 +142,7 @@ def case_cem(lib, gen, B, SC=257, C=1408, SD=256, CD=1024, H=16):
                                        (SD * 2 * C, 2 * C), (SC * C, C), 0, C),
         "kernel_eager": lambda: R.mha(q.view(B, SC, C), k_c, v_c, H),
         "variants": {"native, K and V from two GEMMs": lambda: K.cem_fusion(lib, x, sem, p, split_kv=True),
-                     TC_VARIANT: with_env("CALICO_MHA_TC", "1", lambda: K.cem_fusion(lib, x, sem, p))},
+                     **tc_variant(x, lambda: K.cem_fusion(lib, x, sem, p))},
         "stages": {
             "2 LayerNorms (calico)": lambda: (K.layer_norm(lib, x, w["nq_w"], w["nq_b"], 1e-6),
                                               K.layer_norm(lib, sem, w["nkv_w"], w["nkv_b"], 1e-6)),

@@ -218,13 +218,13 @@ void pack_x(int dtype, const void* xv, int64_t M, int64_t K, int64_t ldx, uint32
     const int64_t full = bf ? K / 2 : K;      // words that are complete in x
     const int64_t KB = full / 16 * 16, MVn = (M + 15) / 16;
     const char* x = static_cast<const char*>(xv);
-    const int64_t es = bf ? 2 : 4, wstep = bf ? 4 : 4;  // bytes per word step along a row: two bf16 or one float
+    const int64_t es = bf ? 2 : 4;  // element bytes; a word is 4 bytes either way (two bf16 or one float)
     for (int64_t mv = 0; mv < MVn; mv++)
         for (int64_t k0 = 0; k0 < KB; k0 += 16) {
             __m512 r[16];
             for (int i = 0; i < 16; i++) {
                 const int64_t m = mv * 16 + i;
-                r[i] = m < M ? _mm512_loadu_ps(x + m * ldx * es + k0 * wstep) : _mm512_setzero_ps();
+                r[i] = m < M ? _mm512_loadu_ps(x + m * ldx * es + k0 * 4) : _mm512_setzero_ps();
             }
             transpose16(r);
             for (int j = 0; j < 16; j++) _mm512_store_ps(xp + (mv * KW + k0 + j) * 16, r[j]);
@@ -284,30 +284,10 @@ void epilogue(const void* Rv, const int64_t* rrow, int64_t ldr, void* Ov, const 
 }
 #endif
 
-bool has_avx512() {
-#ifdef CALICO_X86
-    static const bool ok = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
-                           __builtin_cpu_supports("avx512vl");
-    return ok;
-#else
-    return false;
-#endif
-}
-
-bool has_avx512_bf16() {
-#ifdef CALICO_X86
-    static const bool ok = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
-                           __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512bf16");
-    return ok;
-#else
-    return false;
-#endif
-}
-
 }  // namespace
 
 bool gemm_rows_available(int dtype) {
-    return (dtype == CALICO_BF16 && has_avx512_bf16()) || (dtype == CALICO_F32 && has_avx512());
+    return (dtype == CALICO_BF16 && cpu_avx512_bf16()) || (dtype == CALICO_F32 && cpu_avx512());
 }
 
 int gemm_rows(int dtype, const void* x, int64_t M, int64_t K, int64_t ldx, const void* w, int64_t N, int64_t ldw,

@@ -69,6 +69,25 @@ void cvt_f32_to_bf16(const float* __restrict src, uint16_t* __restrict dst, int6
     }
 }
 
+bool cpu_avx512() {
+#if defined(__x86_64__) && defined(__GNUC__)
+    static const bool ok = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+                           __builtin_cpu_supports("avx512vl");
+    return ok;
+#else
+    return false;
+#endif
+}
+
+bool cpu_avx512_bf16() {
+#if defined(__x86_64__) && defined(__GNUC__)
+    static const bool ok = cpu_avx512() && __builtin_cpu_supports("avx512bf16");
+    return ok;
+#else
+    return false;
+#endif
+}
+
 // 16 partial maxima / sums so that the loops vectorise without -ffast-math (a plain float reduction would not)
 CALICO_KERNEL_CLONES
 void softmax_row(float* __restrict r, int64_t n, float scale) {

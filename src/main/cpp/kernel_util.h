@@ -119,6 +119,12 @@ inline float gelu_erf(float x) { return 0.5f * x * (1.0f + erf_approx(x * 0.7071
  */
 float* thread_scratch(int slot, size_t n);
 
+/** AVX-512 F + BW + VL on this CPU (the 512-bit paths of gemm_rows; checked once). */
+bool cpu_avx512();
+
+/** cpu_avx512() and AVX512-BF16 (VDPBF16PS: gemm_rows and the skinny GEMM with BF16 weights; checked once). */
+bool cpu_avx512_bf16();
+
 /** Most input rows one {@link skinny_rows} call takes. */
 constexpr int kSkinnyMaxRows = 8;
 

@@ -228,9 +228,6 @@ void rows_dpbf16(const uint16_t* w, const uint16_t* xb, float* acc, int64_t n0, 
         default: return rows_dpbf16_m<8>(w, xb, acc, n0, n1, K);
     }
 }
-
-const bool kHasDpbf16 = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
-                        __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512bf16");
 #endif
 
 using RowsFn = void (*)(int, const void*, const float*, float*, int64_t, int64_t, int64_t, int);
@@ -261,7 +258,7 @@ inline void store(int dtype, void* p, int64_t i, float v) {
 void skinny_rows(int dtype, const void* w, const float* x, float* acc, int64_t n0, int64_t n1, int64_t K, int M,
                  const uint16_t* xb) {
 #ifdef CALICO_X86
-    if (dtype == CALICO_BF16 && xb && kHasDpbf16 && M >= 1 && M <= kMaxRows) {
+    if (dtype == CALICO_BF16 && xb && cpu_avx512_bf16() && M >= 1 && M <= kMaxRows) {
         rows_dpbf16(static_cast<const uint16_t*>(w), xb, acc, n0, n1, K, M);
         return;
     }
@@ -271,7 +268,7 @@ void skinny_rows(int dtype, const void* w, const float* x, float* acc, int64_t n
 
 const char* skinny_gemm_path() {
 #ifdef CALICO_X86
-    if (kRows == rows_avx512) return kHasDpbf16 ? "avx512f (bf16: avx512-bf16)" : "avx512f";
+    if (kRows == rows_avx512) return cpu_avx512_bf16() ? "avx512f (bf16: avx512-bf16)" : "avx512f";
     if (kRows == rows_avx2) return "avx2+fma";
 #endif
     return "scalar";

@@ -500,8 +500,20 @@ public final class NativeOps {
         return y;
     }
 
-    /** True when the skinny kernel runs BF16 weights with VDPBF16PS on this CPU. */
-    public static boolean skinnyHasBf16Dot() { return skinnyPath().contains("avx512-bf16"); }
+    private static volatile Boolean skinnyBf16Dot;
+
+    /**
+     * True when the skinny kernel runs BF16 weights with VDPBF16PS on this CPU: the CPU probe behind it
+     * ({@code cpu_avx512_bf16} in kernel_util) is the one of the BF16 GEMM tiles, asked once.
+     */
+    public static boolean skinnyHasBf16Dot() {
+        Boolean b = skinnyBf16Dot;
+        if (b == null) {
+            NativeLibrary.require();
+            skinnyBf16Dot = b = NativeKernels.calico_linear_available(0, DType.BF16.code()) == 1;
+        }
+        return b;
+    }
 
     /** The CPU path of {@link #skinnyLinear} on this machine ("avx512f", "avx2+fma" or "scalar"). */
     public static String skinnyPath() {

@@ -2,6 +2,7 @@ package org.calico.llm;
 
 import org.bytedeco.pytorch.Tensor;
 import org.calico.kernels.Backend;
+import org.calico.kernels.InferenceLinear;
 import org.calico.kernels.NativeLibrary;
 import org.calico.kernels.NativeOps;
 import org.calico.tensor.T;
@@ -11,9 +12,9 @@ import org.calico.tensor.T;
  * up to 8 in F32 and BF16 with AVX512-BF16, else up to 2; no gradient needed) it runs CALICO's skinny GEMM kernel
  * ({@code src/main/cpp/skinny_gemm.cpp}, {@code cuda/skinny_gemm.cu}), which streams the weights once; LibTorch's
  * CPU build sends a 1-row product through OpenBLAS sgemm at a fraction of memory speed (docs/performance.md).
- * Longer inputs without autograd on AVX-512 CPUs run CALICO's GEMM tiles ({@code gemm_rows.cpp}, via
- * {@link NativeOps#linear}). Everything else, and {@code -Dcalico.kernels.skinny_gemm=torch}, uses LibTorch's
- * {@code linear} (the reference).
+ * Longer inputs go where every nn.Linear goes ({@link InferenceLinear}: CALICO's GEMM tiles on AVX-512 CPUs when
+ * no operand requires grad, else LibTorch's {@code linear}, the reference); {@code -Dcalico.kernels.skinny_gemm=torch}
+ * turns the decode kernel off, {@code -Dcalico.kernels.linear=torch} the tiles.
  */
 final class DecodeLinear {
     private DecodeLinear() {}
@@ -46,12 +47,8 @@ final class DecodeLinear {
         boolean plain = nativeEnabled() && !x.requires_grad() && !w.requires_grad() && w.is_contiguous()
                 && x.scalar_type().value == w.scalar_type().value && x.is_cuda() == w.is_cuda() && dt.code() >= 0;
         if (plain && rows >= 1 && rows <= limit) return NativeOps.skinnyLinear(x, w);
-        // longer inputs (prefill) on AVX-512 CPUs: CALICO's GEMM tiles (F32 ~1.2x OpenBLAS here; BF16 at oneDNN's rate)
-        if (plain && rows > limit && !org.bytedeco.pytorch.GradMode.is_enabled() && NativeOps.linearAvailable(x)) {
-            long[] shape = T.shape(x);
-            shape[shape.length - 1] = w.size(0);
-            return NativeOps.linear(x.reshape(rows, x.size(-1)), w, null, null).view(shape);
-        }
-        return T.linear(x, w, null);
+        // longer inputs (prefill) as every nn.Linear: CALICO's GEMM tiles on AVX-512 CPUs where nothing needs grad
+        // (F32 ~1.2x OpenBLAS here; BF16 at oneDNN's rate), else LibTorch
+        return InferenceLinear.forward(x, w, null);
     }
 }
