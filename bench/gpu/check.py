@@ -151,7 +151,9 @@ def case_cem(lib, gen, B, SC=257, C=1408, SD=256, CD=1024, H=16):
             "q GEMM": lambda: torch.addmm(w["bq"], x.reshape(-1, C), w["wq"].t()),
             "K|V GEMM (native: one)": lambda: torch.addmm(p["bkv"], sem.reshape(-1, CD), p["wkv"].t()),
             "K GEMM + V GEMM (eager: two)": lambda: (F.linear(sem, w["wk"], w["bk"]), F.linear(sem, w["wv"], w["bv"])),
-            "out: addmm(x, a, Wo^T) + bo (native)": lambda: torch.addmm(x.reshape(-1, C), a, w["wo"].t()).add_(w["bo"]),
+            "out: addmm(bo, a, Wo^T) += x (native)": lambda: torch.addmm(w["bo"], a, w["wo"].t()).add_(x.reshape(-1, C)),
+            "out: addmm(x, a, Wo^T) + bo (native until session 4)":
+                lambda: torch.addmm(x.reshape(-1, C), a, w["wo"].t()).add_(w["bo"]),
             "out: x + linear(a) (eager)": lambda: x.reshape(-1, C) + F.linear(a, w["wo"], w["bo"]),
         },
     }

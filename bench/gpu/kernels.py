@@ -166,8 +166,8 @@ def cem_fusion(lib, x, sem, p, split_kv=False):
     else:
         kv = torch.addmm(p["bkv"], s.reshape(B * SD, CD), p["wkv"].t())
         mha(lib, q, kv, kv, a, B, H, SC, SD, d, (SC * C, C), (SD * 2 * C, 2 * C), (SD * 2 * C, 2 * C), (SC * C, C), 0, C)
-    out = torch.addmm(x.reshape(B * SC, C), a, p["wo"].t())  # residual fused: beta = 1 on x
-    out.add_(p["bo"])
+    out = torch.addmm(p["bo"], a, p["wo"].t())  # bias in the GEMM epilogue, then the residual in place
+    out.add_(x.reshape(B * SC, C))
     return out.reshape(B, SC, C)
 
 

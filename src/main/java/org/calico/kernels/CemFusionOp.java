@@ -11,7 +11,8 @@ import org.bytedeco.pytorch.Tensor;
  * x [B, S_C, C] (EVA features, C = 1408, S_C = 257), sem [B, S_D, C_D] (DINOv2 tokens, C_D = 1024, S_D = 256, or 261
  * with CLS + registers kept), H = 16 heads (d = 88), LayerNorm eps 1e-6. Output [B, S_C, C].
  * Implementations: {@link TorchCemFusion} (composite, autograd), {@link NativeCemFusion} (fused LayerNorm kernels,
- * q GEMM, one K|V GEMM, fused attention, output GEMM with the residual as the addmm input); {@link Ops#cemFusion()}.
+ * q GEMM, one K|V GEMM, fused attention, output GEMM with the residual in its epilogue on the CPU tiles, added after
+ * it elsewhere); {@link Ops#cemFusion()}.
  */
 public interface CemFusionOp extends AutoCloseable {
     /**

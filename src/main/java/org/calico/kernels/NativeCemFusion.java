@@ -6,8 +6,8 @@ import org.calico.tensor.T;
 /**
  * Native {@link CemFusionOp} (CPU or CUDA): fused LayerNorm kernels on x and sem, q GEMM, one K|V GEMM into a
  * [B*S_D, 2C] buffer ([Wk; Wv] cached), fused attention reading heads in place, then
- * {@code out = x + attn Wo^T + bo} (residual and bias in the GEMM's epilogue); the three projections go through
- * {@link NativeOps#linear} (our CPU GEMM on AVX-512 CPUs, else LibTorch's addmm). No autograd.
+ * {@code out = x + attn Wo^T + bo} (residual and bias in the GEMM epilogue on the CPU tiles); the three projections go
+ * through {@link NativeOps#linear} (our CPU GEMM on AVX-512 CPUs, else LibTorch's addmm). No autograd.
  */
 public final class NativeCemFusion implements CemFusionOp {
     private final DerivedWeights kv = new DerivedWeights();
