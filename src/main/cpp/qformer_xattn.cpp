@@ -14,9 +14,10 @@
 //   out[b, i, h*dh : +dh] = PX[h, b, i] Wv_h^T + bv_h                 (H products, W = rows of Wv)
 // for 2 * Dq * Nq * De * (S + dh) / dh multiply-adds per image (BLIP-2: 347 M, 0.62x of the projections), which pays
 // when Nq (S + dh) < dh S (the Java side decides, see NativeQFormerCrossAttention). Mathematically identical to the
-// composite; in floating point the sums run in a different order (fp32 accumulation throughout; BF16 rounds Qk,
-// P and PX to bf16 where the composite rounds K, V, the scores and P).
-// Buffers: the calling thread's scratch slot 10 (grows once, then reused), softmax rows in slot 11 per thread.
+// composite; in floating point the sums run in a different order (fp32 accumulation throughout, fp32 scores into
+// the softmax as in the tile attention; BF16 rounds Qk, P and PX to bf16 where the composite rounds K, V, the scores
+// and P).
+// Buffers: the calling thread's scratch slot 10 (grows once, then reused).
 #include <algorithm>
 #include <string>
 #include <vector>
@@ -35,14 +36,16 @@ int qformer_xattn_folded_cpu(int dtype, int64_t hidden, int64_t enc, int64_t wq,
     const int64_t es = dtype_size(dtype), dh = Dq / H;
     auto align = [](int64_t bytes) { return (bytes + 63) / 64 * 64; };
     const int64_t q_bytes = align(B * Nq * Dq * es), big_bytes = align(B * H * Nq * De * es),
-                  p_bytes = align(B * H * Nq * S * es), t_bytes = align(De * S * es);
+                  p_bytes = align(B * H * Nq * S * es), t_bytes = align(De * S * es),
+                  s_bytes = es == 4 ? 0 : align(B * H * Nq * S * 4);
     char* base = reinterpret_cast<char*>(
-        thread_scratch(10, static_cast<size_t>((q_bytes + big_bytes + p_bytes + t_bytes) / 4)));
+        thread_scratch(10, static_cast<size_t>((q_bytes + big_bytes + p_bytes + t_bytes + s_bytes) / 4)));
     if (!base) return set_error(CALICO_ERR_ARG, "qformer_xattn_folded: out of memory for scratch");
     char* q = base;
     char* big = q + q_bytes;  // Qk [B, H, Nq, De], later PX [H, B, Nq, De]
     char* P = big + big_bytes;  // [B, H * Nq, S]
     char* XT = P + p_bytes;   // enc[b]^T [De, S]
+    float* scores = reinterpret_cast<float*>(es == 4 ? P : XT + t_bytes);  // fp32 [B, H * Nq, S] (P itself for F32)
     const char* E = reinterpret_cast<const char*>(enc);
     auto v = [](const char* p) { return reinterpret_cast<const void*>(p); };
 
@@ -59,31 +62,20 @@ int qformer_xattn_folded_cpu(int dtype, int64_t hidden, int64_t enc, int64_t wq,
                        nullptr, nullptr, nullptr, 0, big, rows.data(), De);
         if (rc != CALICO_OK) return rc;
     }
-    // scores[b, (h, i), j] = Qk[b, h, i] . enc[b, j]
+    // scores[b, (h, i), j] = Qk[b, h, i] . enc[b, j], kept in fp32
     for (int64_t b = 0; b < B; b++) {
         rc = gemm_rows(dtype, v(big + b * H * Nq * De * es), H * Nq, De, De, v(E + b * S * De * es), S, De, nullptr,
-                       nullptr, nullptr, 0, P + b * H * Nq * S * es, nullptr, S);
+                       nullptr, nullptr, 0, scores + b * H * Nq * S, nullptr, S, /*out_f32=*/true);
         if (rc != CALICO_OK) return rc;
     }
-    // P = softmax(scale * scores) over the keys, in fp32
+    // P = softmax(scale * scores) over the keys, in fp32, rounded once to the dtype
     const float scale = 1.0f / std::sqrt(static_cast<float>(dh));
-    int failed = 0;
-#pragma omp parallel num_threads(kernel_threads()) if (B * H * Nq * S > 65536)
-    {
-        float* row = thread_scratch(11, static_cast<size_t>(S));
-        if (!row) {
-#pragma omp atomic write
-            failed = 1;
-        }
-#pragma omp for schedule(static)
-        for (int64_t r = 0; r < B * H * Nq; r++) {
-            if (!row) continue;
-            load_f32(dtype, P + r * S * es, S, row);
-            softmax_row(row, S, scale);
-            store_f32(dtype, row, S, P + r * S * es);
-        }
+#pragma omp parallel for num_threads(kernel_threads()) schedule(static) if (B * H * Nq * S > 65536)
+    for (int64_t r = 0; r < B * H * Nq; r++) {
+        float* row = scores + r * S;
+        softmax_row(row, S, scale);
+        if (es != 4) store_f32(dtype, row, S, P + r * S * es);
     }
-    if (failed) return set_error(CALICO_ERR_ARG, "qformer_xattn_folded: out of memory for per-thread scratch");
     // PX[h, b, i] = P[b, (h, i)] enc[b]: rows (h, i) -> (h*B + b)*Nq + i
     for (int64_t b = 0; b < B; b++) {
         transpose_elems(E + b * S * De * es, S, De, De, XT, S, es);

@@ -52,7 +52,12 @@ class QFormerCrossAttentionOpTest {
             // the GEMMs round q/k/v to bf16 in both paths; the native attention then rounds once
             double errNative = assertClose("bf16 native", ref32, got, 2e-2, 2e-2);
             double errTorch = T.maxAbsDiff(ref32, new TorchQFormerCrossAttention().forward(hidden, enc, w));
+            System.out.printf("qformer bf16 B2 32x257: max abs err vs fp32: native %.3g, composite %.3g%n", errNative, errTorch);
             assertTrue(errNative <= errTorch * 1.5 + 1e-3, "native bf16 error " + errNative + " vs composite " + errTorch);
+            if (NativeOps.qformerFoldedAvailable(hidden) && NativeQFormerCrossAttention.fold(false))
+                // the folded kernel keeps its scores in fp32 into the softmax (0.0029 here; 0.0070 when they were
+                // rounded to bf16 first, as the composite does: 0.0067)
+                assertTrue(errNative <= errTorch * 0.7, "folded bf16 error " + errNative + " vs composite " + errTorch);
         }
     }
 
