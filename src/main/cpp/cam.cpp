@@ -64,16 +64,17 @@ int cam_adapt_cpu(int dtype, int64_t hidden, const int64_t* last_idx, int64_t wa
         if (last_idx[b] < 0 || last_idx[b] >= L)
             return set_error(CALICO_ERR_ARG, "cam_adapt: last_idx[" + std::to_string(b) + "] = " +
                                                  std::to_string(last_idx[b]) + " outside [0, " + std::to_string(L) + ")");
-    // gathered hidden rows in fp32 (shared by all threads; the calling thread is the team's master)
-    // (BF16: also the rows as they are, for the skinny kernel's VDPBF16PS path)
-    float* hrows = thread_scratch(7, static_cast<size_t>(B * D + B * Dq + (dtype == CALICO_BF16 ? (B * D + 1) / 2 : 0)));
-    if (!hrows) return set_error(CALICO_ERR_ARG, "cam_adapt: out of memory for scratch");
-    float* proj = hrows + B * D;
-    uint16_t* hb = dtype == CALICO_BF16 ? reinterpret_cast<uint16_t*>(proj + B * Dq) : nullptr;
+    // gathered hidden rows, shared by all threads (the calling thread is the team's master): in fp32, or as they are
+    // where the skinny kernel's VDPBF16PS path reads bf16 rows (BF16 on AVX512-BF16 CPUs)
+    const bool direct = skinny_reads_bf16_x(dtype);
+    float* proj = thread_scratch(7, static_cast<size_t>(B * Dq + (direct ? (B * D + 1) / 2 : B * D)));
+    if (!proj) return set_error(CALICO_ERR_ARG, "cam_adapt: out of memory for scratch");
+    float* hrows = direct ? nullptr : proj + B * Dq;
+    uint16_t* hb = direct ? reinterpret_cast<uint16_t*>(proj + B * Dq) : nullptr;
     for (int64_t b = 0; b < B; b++) {
         const char* src = reinterpret_cast<const char*>(hidden) + (b * hbs + last_idx[b] * hrs) * es;
-        load_f32(dtype, src, D, hrows + b * D);
-        if (hb) std::memcpy(hb + b * D, src, static_cast<size_t>(D) * 2);
+        if (direct) std::memcpy(hb + b * D, src, static_cast<size_t>(D) * 2);
+        else load_f32(dtype, src, D, hrows + b * D);
     }
 
     // proj = hidden_rows Wa^T + ba: the skinny GEMM's row kernel (weights streamed once, bf16/f16 converted in
@@ -96,8 +97,8 @@ int cam_adapt_cpu(int dtype, int64_t hidden, const int64_t* last_idx, int64_t wa
             for (int64_t b0 = 0; b0 < B; b0 += kSkinnyMaxRows) {
                 const int m = static_cast<int>(std::min<int64_t>(kSkinnyMaxRows, B - b0));
                 float acc[kSkinnyMaxRows * kRowsPerTask];
-                skinny_rows(dtype, reinterpret_cast<const void*>(wa), hrows + b0 * D, acc, o0, o0 + nrows, D, m,
-                            hb ? hb + b0 * D : nullptr);
+                skinny_rows(dtype, reinterpret_cast<const void*>(wa), hrows ? hrows + b0 * D : nullptr, acc, o0,
+                            o0 + nrows, D, m, hb ? hb + b0 * D : nullptr);
                 for (int i = 0; i < m; i++)
                     for (int r = 0; r < nrows; r++) proj[(b0 + i) * Dq + o0 + r] = brow[r] + acc[i * nrows + r];
             }

@@ -137,6 +137,9 @@ constexpr int kSkinnyMaxRows = 8;
 void skinny_rows(int dtype, const void* w, const float* x, float* acc, int64_t n0, int64_t n1, int64_t K, int M,
                  const uint16_t* xb = nullptr);
 
+/** True when skinny_rows reads only xb for dtype (BF16 on AVX512-BF16 CPUs): callers may then pass x = nullptr. */
+bool skinny_reads_bf16_x(int dtype);
+
 /** r[j] = softmax_j(scale * r[j]) over n values, in place (max-subtracted, exp_approx). */
 void softmax_row(float* r, int64_t n, float scale);
 

@@ -255,10 +255,19 @@ inline void store(int dtype, void* p, int64_t i, float v) {
 
 }  // namespace
 
+bool skinny_reads_bf16_x(int dtype) {
+#ifdef CALICO_X86
+    return dtype == CALICO_BF16 && cpu_avx512_bf16();
+#else
+    (void)dtype;
+    return false;
+#endif
+}
+
 void skinny_rows(int dtype, const void* w, const float* x, float* acc, int64_t n0, int64_t n1, int64_t K, int M,
                  const uint16_t* xb) {
 #ifdef CALICO_X86
-    if (dtype == CALICO_BF16 && xb && cpu_avx512_bf16() && M >= 1 && M <= kMaxRows) {
+    if (xb && skinny_reads_bf16_x(dtype) && M >= 1 && M <= kMaxRows) {
         rows_dpbf16(static_cast<const uint16_t*>(w), xb, acc, n0, n1, K, M);
         return;
     }
@@ -280,16 +289,17 @@ int skinny_gemm_cpu(int dtype, int64_t x, int64_t w, int64_t y, int64_t M, int64
     const void* X = reinterpret_cast<const void*>(x);
     const void* W = reinterpret_cast<const void*>(w);
     void* Y = reinterpret_cast<void*>(y);
-    std::vector<float> xf(static_cast<size_t>(M * K));
-    for (int64_t i = 0; i < M * K; i++) xf[i] = to_f32(dtype, X, i);
+    const bool direct = skinny_reads_bf16_x(dtype);  // VDPBF16PS reads the bf16 rows as they are
+    std::vector<float> xf(direct ? 0 : static_cast<size_t>(M * K));
+    for (int64_t i = 0; i < static_cast<int64_t>(xf.size()); i++) xf[i] = to_f32(dtype, X, i);
     constexpr int64_t kBlock = 64;  // output features per task
     const int64_t blocks = (N + kBlock - 1) / kBlock;
 #pragma omp parallel for schedule(dynamic, 1) if (N * K > 65536)
     for (int64_t b = 0; b < blocks; b++) {
         const int64_t n0 = b * kBlock, n1 = n0 + kBlock < N ? n0 + kBlock : N;
         float acc[kMaxRows * kBlock];
-        skinny_rows(dtype, W, xf.data(), acc, n0, n1, K, static_cast<int>(M),
-                    dtype == CALICO_BF16 ? static_cast<const uint16_t*>(X) : nullptr);
+        skinny_rows(dtype, W, direct ? nullptr : xf.data(), acc, n0, n1, K, static_cast<int>(M),
+                    direct ? static_cast<const uint16_t*>(X) : nullptr);
         for (int64_t m = 0; m < M; m++)
             for (int64_t n = n0; n < n1; n++) store(dtype, Y, m * N + n, acc[m * (n1 - n0) + (n - n0)]);
     }
