@@ -31,7 +31,7 @@ inline int64_t round_up(int64_t x, int64_t m) { return (x + m - 1) / m * m; }
 
 // s[r, j] = sum_c qs[r, c] * kt[c, j] for r < rows4 (multiple of 4), j < kw (multiple of 16, <= kBK);
 // qs [rows4, dp], kt [dp, kBK], s [rows4, kBK].
-CALICO_KERNEL_CLONES
+CALICO_SIMD_CLONES
 void qk_tile(const float* __restrict qs, const float* __restrict kt, float* __restrict s, int rows4, int dp, int kw) {
     for (int i = 0; i < rows4; i += 4) {
         const float* q0 = qs + (i + 0) * dp;
@@ -65,7 +65,7 @@ void qk_tile(const float* __restrict qs, const float* __restrict kt, float* __re
 // Online-softmax step on one tile of scores s [rows, kBK] with kb valid columns out of kw (multiple of 16):
 // replaces s by the unnormalised probabilities exp(s - m_new) (0 in the padding), updates the running max m and
 // sum l, and rescales the accumulator rows o [rows, dp] by exp(m_old - m_new).
-CALICO_KERNEL_CLONES
+CALICO_SIMD_CLONES
 void softmax_tile(float* __restrict s, int rows, int kb, int kw, float* __restrict m, float* __restrict l,
                   float* __restrict o, int dp) {
     for (int r = 0; r < rows; r++) {
@@ -103,7 +103,7 @@ void softmax_tile(float* __restrict s, int rows, int kb, int kw, float* __restri
 
 // o[r, :] += sum_{j < kb} p[r, j] * v[j, :] for r < rows4; p [rows4, kBK], v rows of dp floats at stride vstride,
 // o [rows4, dp].
-CALICO_KERNEL_CLONES
+CALICO_SIMD_CLONES
 void pv_tile(const float* __restrict p, const float* __restrict v, int64_t vstride, float* __restrict o, int rows4,
              int kb, int dp) {
     for (int i = 0; i < rows4; i += 4) {

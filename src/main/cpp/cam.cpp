@@ -45,12 +45,12 @@ int check_spans(const char* op, const int64_t* spans, int64_t nimg, int64_t nq, 
     return CALICO_OK;
 }
 
-CALICO_KERNEL_CLONES
+CALICO_SIMD_CLONES
 void add_rows(float* __restrict acc, const float* __restrict x, int64_t n) {
     for (int64_t c = 0; c < n; c++) acc[c] += x[c];
 }
 
-CALICO_KERNEL_CLONES
+CALICO_SIMD_CLONES
 void add3_f32(float* __restrict out, const float* __restrict a, const float* __restrict b, int64_t n) {
     for (int64_t c = 0; c < n; c++) out[c] = a[c] + b[c];
 }

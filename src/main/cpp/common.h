@@ -40,9 +40,11 @@ template <> struct Elem<float> {
 
 }  // namespace calico
 
-#if defined(__GNUC__) && defined(__x86_64__) && !defined(__clang__)
-// Function multi-versioning: one binary, the best path picked at load time. (Architecture levels, not feature
-// lists: target_clones("avx2,fma") would build two separate clones, an AVX2 one without FMA and an FMA one.)
+#if defined(__GNUC__) && defined(__x86_64__) && !defined(__clang__) && !defined(__SANITIZE_THREAD__)
+// Function multi-versioning: one binary, the best path picked at load time: AVX-512 (x86-64-v4), AVX2+FMA+F16C
+// (x86-64-v3), baseline. (Architecture levels, not feature lists: target_clones("avx2,fma") would build two separate
+// clones, an AVX2 one without FMA and an FMA one.) Not under ThreadSanitizer: its instrumented IFUNC resolvers run
+// before the TSan runtime is initialised and crash the process at load.
 #define CALICO_SIMD_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
 #else
 #define CALICO_SIMD_CLONES

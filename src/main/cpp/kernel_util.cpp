@@ -49,7 +49,7 @@ float* thread_scratch(int slot, size_t n) {
     return s.ptr[slot];
 }
 
-CALICO_KERNEL_CLONES
+CALICO_SIMD_CLONES
 void cvt_bf16_to_f32(const uint16_t* __restrict src, float* __restrict dst, int64_t n) {
     for (int64_t i = 0; i < n; i++) {
         const uint32_t u = static_cast<uint32_t>(src[i]) << 16;
@@ -59,7 +59,7 @@ void cvt_bf16_to_f32(const uint16_t* __restrict src, float* __restrict dst, int6
     }
 }
 
-CALICO_KERNEL_CLONES
+CALICO_SIMD_CLONES
 void cvt_f32_to_bf16(const float* __restrict src, uint16_t* __restrict dst, int64_t n) {
     for (int64_t i = 0; i < n; i++) {
         uint32_t u;
@@ -89,7 +89,7 @@ bool cpu_avx512_bf16() {
 }
 
 // 16 partial maxima / sums so that the loops vectorise without -ffast-math (a plain float reduction would not)
-CALICO_KERNEL_CLONES
+CALICO_SIMD_CLONES
 void softmax_row(float* __restrict r, int64_t n, float scale) {
     float m16[16], s16[16];
     for (int l = 0; l < 16; l++) m16[l] = -INFINITY, s16[l] = 0.f;

@@ -16,13 +16,6 @@
 
 #include "common.h"
 
-#if defined(__GNUC__) && defined(__x86_64__) && !defined(__clang__)
-// One binary, the best path picked at load time: AVX-512 (x86-64-v4), AVX2+FMA+F16C (x86-64-v3), baseline.
-#define CALICO_KERNEL_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
-#else
-#define CALICO_KERNEL_CLONES
-#endif
-
 namespace calico {
 
 /** Threads our OpenMP regions use (set by calico_set_num_threads; default: the OpenMP default). */

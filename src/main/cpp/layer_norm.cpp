@@ -19,7 +19,7 @@ namespace {
 
 // Row statistics in fp32, two passes (mean, then centred variance) like at::native's CPU layer_norm; 16 partial
 // sums per pass so that the reductions vectorise (AVX-512 / AVX2 clones) without fast-math.
-CALICO_KERNEL_CLONES
+CALICO_SIMD_CLONES
 void ln_stats(const float* __restrict x, int64_t n, float eps, float* mean_out, float* rstd_out) {
     float acc[16];
     for (int t = 0; t < 16; t++) acc[t] = 0.f;
@@ -47,7 +47,7 @@ void ln_stats(const float* __restrict x, int64_t n, float eps, float* mean_out, 
     *rstd_out = 1.f / std::sqrt(sq / static_cast<float>(n) + eps);
 }
 
-CALICO_KERNEL_CLONES
+CALICO_SIMD_CLONES
 void ln_apply(const float* __restrict x, float* __restrict y, const float* __restrict w, const float* __restrict b,
               int64_t n, float mean, float rstd) {
     if (b) {

@@ -25,7 +25,7 @@ namespace calico {
 namespace {
 
 // out[2q] = a[q], out[2q+1] = b[q] for q < n.
-CALICO_KERNEL_CLONES
+CALICO_SIMD_CLONES
 void interleave(const float* __restrict a, const float* __restrict b, int64_t n, float* __restrict out) {
     for (int64_t q = 0; q < n; q++) {
         out[2 * q] = a[q];
@@ -34,7 +34,7 @@ void interleave(const float* __restrict a, const float* __restrict b, int64_t n,
 }
 
 // Stage 1 for one sub-pixel plane row: v [C, w] = y rows + bias; LayerNorm over C per column j, affine, GELU -> z [C, w].
-CALICO_KERNEL_CLONES
+CALICO_SIMD_CLONES
 void ln_gelu_columns(float* __restrict v, const float* __restrict bias, const float* __restrict lw,
                      const float* __restrict lb, float eps, int64_t C, int64_t w, float* __restrict mean,
                      float* __restrict rstd, float* __restrict z) {
@@ -69,7 +69,7 @@ void ln_gelu_columns(float* __restrict v, const float* __restrict bias, const fl
 }
 
 // g [C, w] = GELU(y rows + bias).
-CALICO_KERNEL_CLONES
+CALICO_SIMD_CLONES
 void bias_gelu_rows(float* __restrict v, const float* __restrict bias, int64_t C, int64_t w) {
     for (int64_t o = 0; o < C; o++) {
         float* vr = v + o * w;
@@ -79,7 +79,7 @@ void bias_gelu_rows(float* __restrict v, const float* __restrict bias, int64_t C
 }
 
 // acc[x] = sum_o hyp[o] * g[o, x] for x < w.
-CALICO_KERNEL_CLONES
+CALICO_SIMD_CLONES
 void hyper_dot(const float* __restrict hyp, const float* __restrict g, int64_t C, int64_t w, float* __restrict acc) {
     for (int64_t x = 0; x < w; x++) acc[x] = 0.f;
     for (int64_t o = 0; o < C; o++) {
