@@ -1,7 +1,9 @@
 // emu_test.cpp -- CI check of the CUDA kernels' LOGIC without a GPU: every kernel runs twice on the same random
 // inputs, once through its C++ CPU implementation (device 0) and once through its CUDA implementation compiled
 // against the CPU emulation of cuda_emu.h (device 1), and the outputs are compared. Built by CMake as
-// target/native/calico_cuda_emu_test (see cmake/CalicoCudaEmu.cmake); CudaEmulationTest runs it.
+// target/native/calico_cuda_emu_test (see cmake/CalicoCudaEmu.cmake); CudaEmulationTest runs it. The CPU-only kernels
+// (calico_linear, the folded Q-Former, the fused CAM reintegration) are checked against naive references at the end,
+// so that the sanitizer builds of this driver (sanitize.sh, CudaEmulationSanitizerTest) cover them as well.
 //
 // Tolerances: fp32 |a-b| <= 2e-5 + 2e-4 |a| (different summation orders and exp/erf implementations); bf16/f16
 // outputs are rounded from slightly different fp32 values, so one or two units in the last place: bf16
@@ -172,6 +174,125 @@ void skinny_case(int dt, int64_t m, int64_t n, int64_t k) {
     compare("skinny_gemm m" + std::to_string(m) + " n" + std::to_string(n) + " k" + std::to_string(k), dt, yc, ye);
 }
 
+// ------------------------------------------------------------------------------------ CPU-only kernels (no CUDA)
+// calico_linear (gemm_rows), the folded Q-Former and the fused CAM reintegration have no CUDA version; they are checked
+// here against naive references (double sums over the rounded inputs) so that the sanitizer builds of this driver
+// (sanitize.sh) also cover the shipped CPU kernels' tails and row maps. Skipped where the CPU lacks their ISA.
+
+Buf rounded(int dt, const std::vector<double>& v) {
+    Buf b(dt, v.size());
+    for (size_t i = 0; i < v.size(); i++) b.set(i, static_cast<float>(v[i]));
+    return b;
+}
+
+// y[i, j] = sum_l x[i, l] w[j, l] (+ b[j]) over the first k columns, with row strides ldx / ldw
+std::vector<double> naive_linear(const Buf& x, const Buf& w, const Buf* b, int64_t m, int64_t n, int64_t k) {
+    std::vector<double> y(static_cast<size_t>(m * n));
+    for (int64_t i = 0; i < m; i++)
+        for (int64_t j = 0; j < n; j++) {
+            double acc = b ? b->get(j) : 0.0;
+            for (int64_t l = 0; l < k; l++) acc += static_cast<double>(x.get(i * k + l)) * w.get(j * k + l);
+            y[i * n + j] = acc;
+        }
+    return y;
+}
+
+void linear_case(int dt, int64_t m, int64_t n, int64_t k, bool bias, bool residual, bool inplace) {
+    if (!calico_linear_available(0, dt)) return;
+    Buf x = rnd(dt, m * k), w = rnd(dt, n * k, 1.f / std::sqrt(static_cast<float>(k + 1))), b = rnd(dt, n, 0.1f);
+    Buf res = rnd(dt, m * n);
+    std::vector<double> ref = naive_linear(x, w, bias ? &b : nullptr, m, n, k);
+    if (residual)
+        for (int64_t i = 0; i < m * n; i++) ref[i] += res.get(i);
+    Buf y(dt, inplace ? 0 : m * n);
+    check_rc(calico_linear(0, dt, x.addr(), w.addr(), bias ? b.addr() : 0, residual ? res.addr() : 0,
+                           inplace ? res.addr() : y.addr(), m, n, k, 0), "linear");
+    compare("cpu linear m" + std::to_string(m) + " n" + std::to_string(n) + " k" + std::to_string(k) +
+                (bias ? " +b" : "") + (residual ? (inplace ? " +res in place" : " +res") : ""),
+            dt, rounded(dt, ref), inplace ? res : y);
+}
+
+void qformer_folded_case(int dt, int64_t B, int64_t Nq, int64_t Dq, int64_t S, int64_t De, int64_t H) {
+    if (!calico_qformer_xattn_folded_available(0, dt)) return;
+    const int64_t dh = Dq / H;
+    Buf hidden = rnd(dt, B * Nq * Dq), enc = rnd(dt, B * S * De);
+    Buf wq = rnd(dt, Dq * Dq, 1.f / std::sqrt(static_cast<float>(Dq))), bq = rnd(dt, Dq, 0.1f);
+    Buf wk = rnd(dt, Dq * De, 1.f / std::sqrt(static_cast<float>(De))), bk = rnd(dt, Dq, 0.5f);
+    Buf wv = rnd(dt, Dq * De, 1.f / std::sqrt(static_cast<float>(De))), bv = rnd(dt, Dq, 0.1f);
+    Buf wkt(dt, De * Dq);
+    for (int64_t o = 0; o < Dq; o++)
+        for (int64_t e = 0; e < De; e++) wkt.set(e * Dq + o, wk.get(o * De + e));
+    // the composite: project every encoder token (bk included: the folded kernel drops it, exactly)
+    std::vector<double> ref(static_cast<size_t>(B * Nq * Dq));
+    for (int64_t bb = 0; bb < B; bb++) {
+        std::vector<double> q(Nq * Dq), kk(S * Dq), vv(S * Dq);
+        for (int64_t i = 0; i < Nq; i++)
+            for (int64_t o = 0; o < Dq; o++) {
+                double a = bq.get(o);
+                for (int64_t l = 0; l < Dq; l++) a += static_cast<double>(hidden.get((bb * Nq + i) * Dq + l)) * wq.get(o * Dq + l);
+                q[i * Dq + o] = a;
+            }
+        for (int64_t j = 0; j < S; j++)
+            for (int64_t o = 0; o < Dq; o++) {
+                double a = bk.get(o), c = bv.get(o);
+                for (int64_t e = 0; e < De; e++) {
+                    const double x = enc.get((bb * S + j) * De + e);
+                    a += x * wk.get(o * De + e);
+                    c += x * wv.get(o * De + e);
+                }
+                kk[j * Dq + o] = a;
+                vv[j * Dq + o] = c;
+            }
+        for (int64_t h = 0; h < H; h++)
+            for (int64_t i = 0; i < Nq; i++) {
+                std::vector<double> sc(S);
+                double mx = -INFINITY, sum = 0;
+                for (int64_t j = 0; j < S; j++) {
+                    double d = 0;
+                    for (int64_t t = 0; t < dh; t++) d += q[i * Dq + h * dh + t] * kk[j * Dq + h * dh + t];
+                    sc[j] = d / std::sqrt(static_cast<double>(dh));
+                    mx = std::max(mx, sc[j]);
+                }
+                for (int64_t j = 0; j < S; j++) sum += (sc[j] = std::exp(sc[j] - mx));
+                for (int64_t t = 0; t < dh; t++) {
+                    double o = 0;
+                    for (int64_t j = 0; j < S; j++) o += sc[j] / sum * vv[j * Dq + h * dh + t];
+                    ref[(bb * Nq + i) * Dq + h * dh + t] = o;
+                }
+            }
+    }
+    Buf out(dt, B * Nq * Dq);
+    check_rc(calico_qformer_xattn_folded(0, dt, hidden.addr(), enc.addr(), wq.addr(), bq.addr(), wkt.addr(), wv.addr(),
+                                         bv.addr(), out.addr(), B, Nq, Dq, S, De, H, 0), "qformer folded");
+    char buf[120];
+    std::snprintf(buf, sizeof buf, "cpu qformer folded B%lld Nq%lld Dq%lld S%lld De%lld H%lld", (long long)B,
+                  (long long)Nq, (long long)Dq, (long long)S, (long long)De, (long long)H);
+    compare(buf, dt, rounded(dt, ref), out);
+}
+
+void cam_fused_case(int dt, int64_t B, int64_t L, int64_t D, int64_t nq, int64_t dq, std::vector<int64_t> spans, bool inplace) {
+    if (!calico_cam_reintegrate_fused_available(0, dt)) return;
+    const int64_t n_img = static_cast<int64_t>(spans.size()) / 2;
+    Buf hidden = rnd(dt, B * L * D), x = rnd(dt, n_img * nq * dq);
+    Buf wr = rnd(dt, D * dq, 1.f / std::sqrt(static_cast<float>(dq))), br = rnd(dt, D, 0.1f);
+    std::vector<double> ref(static_cast<size_t>(B * L * D));
+    for (int64_t i = 0; i < B * L * D; i++) ref[i] = hidden.get(i);
+    for (int64_t j = 0; j < n_img; j++)
+        for (int64_t q = 0; q < nq; q++)
+            for (int64_t c = 0; c < D; c++) {
+                double a = br.get(c);
+                for (int64_t l = 0; l < dq; l++) a += static_cast<double>(x.get((j * nq + q) * dq + l)) * wr.get(c * dq + l);
+                ref[(spans[2 * j] * L + spans[2 * j + 1] + q) * D + c] += a;
+            }
+    Buf out(dt, inplace ? 0 : B * L * D);
+    check_rc(calico_cam_reintegrate_fused(0, dt, hidden.addr(), inplace ? hidden.addr() : out.addr(), x.addr(), wr.addr(),
+                                          br.addr(), reinterpret_cast<int64_t>(spans.data()), B, L, D, n_img, nq, dq, 0),
+             "cam fused");
+    compare("cpu cam_reintegrate_fused B" + std::to_string(B) + " L" + std::to_string(L) + " D" + std::to_string(D) +
+                " images " + std::to_string(n_img) + (inplace ? " in place" : ""),
+            dt, rounded(dt, ref), inplace ? hidden : out);
+}
+
 }  // namespace
 
 int main() {
@@ -217,6 +338,17 @@ int main() {
         mha_case(dt, 1, 1, 64, 33, 30, false, false);    // head 30: scalar loads, zero padding to 32
     }
     unsetenv("CALICO_MHA_TC");
+    for (int dt : {CALICO_F32, CALICO_BF16}) {
+        linear_case(dt, 1, 1, 1, true, false, false);
+        linear_case(dt, 5, 17, 33, true, true, false);   // fewer rows than a tile, odd features and depth
+        linear_case(dt, 37, 29, 45, false, true, true);  // partial row and feature tiles, residual in place
+        linear_case(dt, 64, 48, 64, true, false, false);
+        linear_case(dt, 19, 7, 0, true, true, false);    // K = 0: bias plus residual
+        qformer_folded_case(dt, 2, 5, 48, 19, 40, 4);
+        qformer_folded_case(dt, 1, 3, 36, 70, 51, 3);   // odd encoder width and head size 12
+        cam_fused_case(dt, 2, 20, 40, 4, 24, {0, 1, 0, 9, 1, 2}, false);
+        cam_fused_case(dt, 2, 23, 37, 5, 19, {1, 0, 0, 17}, true);  // odd sizes, in place
+    }
     std::printf("%d cases, %d failures\n", g_cases, g_failures);
     return g_failures == 0 ? 0 : 1;
 }
