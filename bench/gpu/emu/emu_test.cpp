@@ -322,7 +322,10 @@ int main() {
         sam_case(dt, 2, 5, 3, 8, 4, 3);
         sam_case(dt, 1, 4, 70, 64, 32, 4);               // wider than one 128-pixel block (64 pairs in stage 2)
         sam_case(dt, 2, 3, 5, 80, 16, 16);               // > 64 channels: stage 1 re-reads; 16 mask tokens
-        layer_norm_case(dt, 7, 1408);                    // one warp per row (8 rows per block: a partial block)
+        layer_norm_case(dt, 7, 1408);                    // one warp per row, row in registers (partial block)
+        layer_norm_case(dt, 3, 1536);                    // the registers path's widest row
+        layer_norm_case(dt, 9, 1540);                    // one warp per row, scalar loads (wider than registers)
+        layer_norm_case(dt, 5, 1410);                    // cols % 4 != 0: scalar loads
         layer_norm_case(dt, 2, 9000);                    // wider than the warp path: one block per row
         skinny_case(dt, 3, 37, 300);
         skinny_case(dt, 8, 16, 64);
