@@ -23,17 +23,27 @@ if(CALICO_CUDA_EMU)
       endif()
       list(APPEND _emu_cu ${_wrap})
     endforeach()
-    add_executable(calico_cuda_emu_test ${CALICO_CPU_SOURCES} ${_emu_cu} ${_emu_dir}/emu_probe.cpp ${_emu_dir}/emu_test.cpp)
-    set_target_properties(calico_cuda_emu_test PROPERTIES CXX_STANDARD 20 RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR})
-    target_compile_definitions(calico_cuda_emu_test PRIVATE CALICO_WITH_CUDA CALICO_CUDA_EMU CALICO_CUDA_ARCHS="emulated")
-    target_include_directories(calico_cuda_emu_test PRIVATE ${_emu_dir} ${CMAKE_CURRENT_SOURCE_DIR}/src/main/cpp
+    # The emulated kernel library: the C ABI of libcalico_kernels with device code 1 running the CUDA kernels on the
+    # CPU. Named libcalico_kernels.so in its own folder (cuda-emu/), so that the Java binding can load it in place of
+    # the real one (CudaEmulationJavaTest: the Java side's CUDA paths against it).
+    add_library(calico_kernels_cuda_emu SHARED ${CALICO_CPU_SOURCES} ${_emu_cu} ${_emu_dir}/emu_probe.cpp)
+    set_target_properties(calico_kernels_cuda_emu PROPERTIES CXX_STANDARD 20 OUTPUT_NAME calico_kernels
+                          LIBRARY_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/cuda-emu)
+    target_compile_definitions(calico_kernels_cuda_emu PRIVATE CALICO_WITH_CUDA CALICO_CUDA_EMU CALICO_CUDA_ARCHS="emulated")
+    target_include_directories(calico_kernels_cuda_emu PUBLIC ${_emu_dir} ${CMAKE_CURRENT_SOURCE_DIR}/src/main/cpp
                                ${CMAKE_CURRENT_SOURCE_DIR}/cuda)
-    target_compile_options(calico_cuda_emu_test PRIVATE -O2 -Wno-unused-parameter)
+    target_compile_options(calico_kernels_cuda_emu PRIVATE -O2 -Wno-unused-parameter)
     find_package(Threads REQUIRED)
-    target_link_libraries(calico_cuda_emu_test PRIVATE Threads::Threads ${CMAKE_DL_LIBS})
+    target_link_libraries(calico_kernels_cuda_emu PRIVATE Threads::Threads ${CMAKE_DL_LIBS})
     if(OpenMP_CXX_FOUND)
-      target_link_libraries(calico_cuda_emu_test PRIVATE OpenMP::OpenMP_CXX)
+      target_link_libraries(calico_kernels_cuda_emu PRIVATE OpenMP::OpenMP_CXX)
     endif()
+    # the C++ driver comparing every CUDA kernel (emulated) with its CPU kernel, through the same library
+    add_executable(calico_cuda_emu_test ${_emu_dir}/emu_test.cpp)
+    set_target_properties(calico_cuda_emu_test PROPERTIES CXX_STANDARD 20 RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}
+                          BUILD_RPATH ${CMAKE_BINARY_DIR}/cuda-emu)
+    target_compile_options(calico_cuda_emu_test PRIVATE -O2 -Wno-unused-parameter)
+    target_link_libraries(calico_cuda_emu_test PRIVATE calico_kernels_cuda_emu)
     message(STATUS "calico: CPU-emulated CUDA kernel check calico_cuda_emu_test enabled")
   else()
     message(STATUS "calico: calico_cuda_emu_test needs GCC >= 11 (C++20 <barrier>): not built")

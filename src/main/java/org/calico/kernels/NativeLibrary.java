@@ -49,6 +49,31 @@ public final class NativeLibrary {
 
     public static String cudaStatus() { return available() ? NativeKernels.calico_cuda_status().getString() : "native library not loaded"; }
 
+    private static volatile Boolean emulatedCuda;
+
+    /**
+     * Developer check of the Java side's CUDA paths without a GPU: with {@code -Dcalico.kernels.emulatedCuda=true}
+     * and the CPU-emulated kernel library loaded in place of the real one (target/native/cuda-emu, see
+     * CalicoCudaEmu.cmake and CudaEmulationJavaTest), CPU tensors take the CUDA path (device code 1, the CUDA
+     * kernels emulated on the CPU, the CUDA dispatch rules). Off otherwise; asking for it with the real library is an
+     * error, so it cannot silently change a production run.
+     */
+    public static boolean emulatedCuda() {
+        Boolean e = emulatedCuda;
+        if (e == null) {
+            boolean asked = Boolean.getBoolean("calico.kernels.emulatedCuda");
+            if (asked && !(available() && cudaStatus().contains("EMULATED")))
+                throw new KernelException("-Dcalico.kernels.emulatedCuda=true needs the CPU-emulated kernel library "
+                        + "(target/native/cuda-emu/libcalico_kernels.so first on java.library.path with "
+                        + "-Dorg.bytedeco.javacpp.pathsFirst=true); loaded: " + buildInfo() + " | " + cudaStatus());
+            emulatedCuda = e = asked;
+        }
+        return e;
+    }
+
+    /** Whether the kernels for t run their CUDA path: t is a CUDA tensor, or {@link #emulatedCuda()} is on. */
+    static boolean onCuda(org.bytedeco.pytorch.Tensor t) { return t.is_cuda() || emulatedCuda(); }
+
     /** Throws {@link KernelException} with the native message when {@code rc} is an error code. */
     static void check(int rc, String op) {
         if (rc == 0) return;

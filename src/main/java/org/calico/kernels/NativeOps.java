@@ -17,9 +17,9 @@ import org.calico.tensor.T;
 public final class NativeOps {
     private NativeOps() {}
 
-    /** C ABI device code: 0 = CPU, 1 + i = cuda:i. */
+    /** C ABI device code: 0 = CPU, 1 + i = cuda:i (1 for CPU tensors under {@link NativeLibrary#emulatedCuda()}). */
     static int deviceCode(Tensor t) {
-        if (!t.is_cuda()) return 0;
+        if (!t.is_cuda()) return NativeLibrary.emulatedCuda() ? 1 : 0;
         int idx = t.device().index();
         return 1 + Math.max(idx, 0);
     }
@@ -137,7 +137,7 @@ public final class NativeOps {
         int dt = dtypeCode(ref, op);
         if (batch < 0 || heads < 1 || lq < 0 || lk < 0 || d < 1)
             throw new KernelException(op + ": bad sizes batch=" + batch + " heads=" + heads + " lq=" + lq + " lk=" + lk + " d=" + d);
-        if (ref.is_cuda() && d > 128) throw new KernelException(op + ": head size " + d + " > 128 is not supported by the CUDA kernel");
+        if (NativeLibrary.onCuda(ref) && d > 128) throw new KernelException(op + ": head size " + d + " > 128 is not supported by the CUDA kernel");
         long width = heads * d;
         checkOperand(op, "q", q, ref, batch, lq, width);
         checkOperand(op, "k", k, ref, batch, lk, width);
@@ -399,7 +399,7 @@ public final class NativeOps {
         requireShape(op, "ln_b", lnB, c);
         requireContiguous(op, "y", y);
         for (Tensor t : new Tensor[] {bias, lnW, lnB}) sameDeviceDtype(op, y, "parameter", t);
-        if (y.is_cuda() && c > 256) throw new KernelException(op + ": " + c + " channels > 256 not supported by the CUDA kernel");
+        if (NativeLibrary.onCuda(y) && c > 256) throw new KernelException(op + ": " + c + " channels > 256 not supported by the CUDA kernel");
         Tensor out = emptyLike(y, n, c, 2 * h, 2 * w);
         if (n == 0) return out;
         int rc = NativeKernels.calico_sam_upscale_ln_gelu(deviceCode(y), dt, addr(y), addr(bias), addr(lnW),
@@ -427,14 +427,14 @@ public final class NativeOps {
         requireShape(op, "bias", bias, c);
         requireContiguous(op, "y", y);
         sameDeviceDtype(op, y, "bias", bias);
-        if (y.is_cuda() && c > 256) throw new KernelException(op + ": " + c + " channels > 256 not supported by the CUDA kernel");
+        if (NativeLibrary.onCuda(y) && c > 256) throw new KernelException(op + ": " + c + " channels > 256 not supported by the CUDA kernel");
         long m = 0;
         if (hyper != null) {
             requireShape(op, "hyper_in", hyper, n, -1, c);
             sameDeviceDtype(op, y, "hyper_in", hyper);
             m = hyper.size(1);
             if (m < 1) throw new KernelException(op + ": 'hyper_in' has no mask tokens");
-            if (y.is_cuda() && m > 16) throw new KernelException(op + ": " + m + " mask tokens > 16 not supported by the CUDA kernel");
+            if (NativeLibrary.onCuda(y) && m > 16) throw new KernelException(op + ": " + m + " mask tokens > 16 not supported by the CUDA kernel");
         }
         Tensor out = emptyLike(y, n, hyper == null ? c : m, 2 * h, 2 * w);
         if (n == 0) return out;

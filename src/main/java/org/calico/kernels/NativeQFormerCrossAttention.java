@@ -69,7 +69,7 @@ public final class NativeQFormerCrossAttention implements QFormerCrossAttentionO
         long b = hidden.size(0), nq = hidden.size(1), dq = hidden.size(2), s = encoder.size(1), de = encoder.size(2);
         int h = w.heads();
         long d = dq / h;
-        if (fold(hidden.is_cuda()) && foldingPays(nq, s, d)) {
+        if (fold(NativeLibrary.onCuda(hidden)) && foldingPays(nq, s, d)) {
             if (NativeOps.qformerFoldedAvailable(hidden)) {
                 Tensor kt = wkT.get(new Tensor[] {w.wk()}, src -> new Tensor[] {src[0].t().contiguous()})[0];
                 return NativeOps.qformerFolded(hidden, encoder, w.wq(), w.bq(), kt, w.wv(), w.bv(), h);

@@ -33,7 +33,7 @@ public final class NativeSamMaskDecoding implements SamMaskDecodingOp {
         long inner = w.wq().size(0);
         int h = w.heads();
         long d = inner / h;
-        if (foldFewKeys(q.is_cuda(), n, lq, lk, h, inner, bk == bv)) return attentionFewKeys(q, k, v, w);
+        if (foldFewKeys(NativeLibrary.onCuda(q), n, lq, lk, h, inner, bk == bv)) return attentionFewKeys(q, k, v, w);
         Tensor qp = torch.addmm(w.bq(), q.reshape(bq * lq, c), w.wq().t());
         Tensor kp = torch.addmm(w.bk(), k.reshape(bk * lk, c), w.wk().t());
         Tensor vp = torch.addmm(w.bv(), v.reshape(bv * lk, c), w.wv().t());

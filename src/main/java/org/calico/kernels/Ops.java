@@ -41,7 +41,7 @@ public final class Ops {
         if (GradMode.is_enabled())
             for (Tensor t : tensors)
                 if (t != null && t.requires_grad()) return false;
-        return Backend.forDevice(op, ref.is_cuda()) == Backend.NATIVE;
+        return Backend.forDevice(op, NativeLibrary.onCuda(ref)) == Backend.NATIVE;
     }
 
     /**
@@ -50,7 +50,7 @@ public final class Ops {
      */
     static boolean cudaCovers(Tensor ref, long headSize, long channels, long maskTokens) {
         if (!dtypeCovered(ref)) return false;
-        if (!ref.is_cuda()) return true;
+        if (!NativeLibrary.onCuda(ref)) return true;
         return headSize <= 128 && channels <= 256 && maskTokens <= 16;
     }
 
