@@ -185,7 +185,7 @@ Buf rounded(int dt, const std::vector<double>& v) {
     return b;
 }
 
-// y[i, j] = sum_l x[i, l] w[j, l] (+ b[j]) over the first k columns, with row strides ldx / ldw
+// y[i, j] = sum_l x[i, l] w[j, l] (+ b[j]): x [m, k], w [n, k], in double
 std::vector<double> naive_linear(const Buf& x, const Buf& w, const Buf* b, int64_t m, int64_t n, int64_t k) {
     std::vector<double> y(static_cast<size_t>(m * n));
     for (int64_t i = 0; i < m; i++)
@@ -223,44 +223,28 @@ void qformer_folded_case(int dt, int64_t B, int64_t Nq, int64_t Dq, int64_t S, i
     for (int64_t o = 0; o < Dq; o++)
         for (int64_t e = 0; e < De; e++) wkt.set(e * Dq + o, wk.get(o * De + e));
     // the composite: project every encoder token (bk included: the folded kernel drops it, exactly)
+    const std::vector<double> q = naive_linear(hidden, wq, &bq, B * Nq, Dq, Dq);
+    const std::vector<double> kk = naive_linear(enc, wk, &bk, B * S, Dq, De), vv = naive_linear(enc, wv, &bv, B * S, Dq, De);
     std::vector<double> ref(static_cast<size_t>(B * Nq * Dq));
-    for (int64_t bb = 0; bb < B; bb++) {
-        std::vector<double> q(Nq * Dq), kk(S * Dq), vv(S * Dq);
-        for (int64_t i = 0; i < Nq; i++)
-            for (int64_t o = 0; o < Dq; o++) {
-                double a = bq.get(o);
-                for (int64_t l = 0; l < Dq; l++) a += static_cast<double>(hidden.get((bb * Nq + i) * Dq + l)) * wq.get(o * Dq + l);
-                q[i * Dq + o] = a;
-            }
-        for (int64_t j = 0; j < S; j++)
-            for (int64_t o = 0; o < Dq; o++) {
-                double a = bk.get(o), c = bv.get(o);
-                for (int64_t e = 0; e < De; e++) {
-                    const double x = enc.get((bb * S + j) * De + e);
-                    a += x * wk.get(o * De + e);
-                    c += x * wv.get(o * De + e);
-                }
-                kk[j * Dq + o] = a;
-                vv[j * Dq + o] = c;
-            }
+    for (int64_t bb = 0; bb < B; bb++)
         for (int64_t h = 0; h < H; h++)
             for (int64_t i = 0; i < Nq; i++) {
+                const double* qi = q.data() + (bb * Nq + i) * Dq + h * dh;
                 std::vector<double> sc(S);
                 double mx = -INFINITY, sum = 0;
                 for (int64_t j = 0; j < S; j++) {
                     double d = 0;
-                    for (int64_t t = 0; t < dh; t++) d += q[i * Dq + h * dh + t] * kk[j * Dq + h * dh + t];
+                    for (int64_t t = 0; t < dh; t++) d += qi[t] * kk[(bb * S + j) * Dq + h * dh + t];
                     sc[j] = d / std::sqrt(static_cast<double>(dh));
                     mx = std::max(mx, sc[j]);
                 }
                 for (int64_t j = 0; j < S; j++) sum += (sc[j] = std::exp(sc[j] - mx));
                 for (int64_t t = 0; t < dh; t++) {
                     double o = 0;
-                    for (int64_t j = 0; j < S; j++) o += sc[j] / sum * vv[j * Dq + h * dh + t];
+                    for (int64_t j = 0; j < S; j++) o += sc[j] / sum * vv[(bb * S + j) * Dq + h * dh + t];
                     ref[(bb * Nq + i) * Dq + h * dh + t] = o;
                 }
             }
-    }
     Buf out(dt, B * Nq * Dq);
     check_rc(calico_qformer_xattn_folded(0, dt, hidden.addr(), enc.addr(), wq.addr(), bq.addr(), wkt.addr(), wv.addr(),
                                          bv.addr(), out.addr(), B, Nq, Dq, S, De, H, 0), "qformer folded");
@@ -275,15 +259,12 @@ void cam_fused_case(int dt, int64_t B, int64_t L, int64_t D, int64_t nq, int64_t
     const int64_t n_img = static_cast<int64_t>(spans.size()) / 2;
     Buf hidden = rnd(dt, B * L * D), x = rnd(dt, n_img * nq * dq);
     Buf wr = rnd(dt, D * dq, 1.f / std::sqrt(static_cast<float>(dq))), br = rnd(dt, D, 0.1f);
+    const std::vector<double> proj = naive_linear(x, wr, &br, n_img * nq, D, dq);
     std::vector<double> ref(static_cast<size_t>(B * L * D));
     for (int64_t i = 0; i < B * L * D; i++) ref[i] = hidden.get(i);
     for (int64_t j = 0; j < n_img; j++)
         for (int64_t q = 0; q < nq; q++)
-            for (int64_t c = 0; c < D; c++) {
-                double a = br.get(c);
-                for (int64_t l = 0; l < dq; l++) a += static_cast<double>(x.get((j * nq + q) * dq + l)) * wr.get(c * dq + l);
-                ref[(spans[2 * j] * L + spans[2 * j + 1] + q) * D + c] += a;
-            }
+            for (int64_t c = 0; c < D; c++) ref[(spans[2 * j] * L + spans[2 * j + 1] + q) * D + c] += proj[(j * nq + q) * D + c];
     Buf out(dt, inplace ? 0 : B * L * D);
     check_rc(calico_cam_reintegrate_fused(0, dt, hidden.addr(), inplace ? hidden.addr() : out.addr(), x.addr(), wr.addr(),
                                           br.addr(), reinterpret_cast<int64_t>(spans.data()), B, L, D, n_img, nq, dq, 0),

@@ -206,7 +206,7 @@ public final class NativeOps {
         sameDeviceDtype(op, hidden, "proj", proj);
         checkSpans(op, rows, starts, nImg, nq, b, l);
         if (inPlace) requireContiguous(op, "hidden", hidden);
-        Tensor h = hidden.is_contiguous() ? hidden : hidden.contiguous();
+        Tensor h = contiguous(hidden);
         Tensor out = inPlace ? hidden : torch.empty_like(h);
         if (b * l == 0) return out;
         Tensor sp = spanTensor(rows, starts, hidden);
@@ -348,7 +348,7 @@ public final class NativeOps {
         if (spansOverlap(rows, starts, nq))
             throw new KernelException(op + ": image token spans overlap; use camScatterAdd on a projection");
         if (inPlace) requireContiguous(op, "hidden", hidden);
-        Tensor h = hidden.is_contiguous() ? hidden : hidden.contiguous();
+        Tensor h = contiguous(hidden);
         Tensor out = inPlace ? hidden : torch.empty_like(h);
         if (b * l == 0) return out;
         Tensor sp = spanTensor(rows, starts, hidden);
